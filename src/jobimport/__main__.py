@@ -1,0 +1,7 @@
+"""`python -m jobimport` is the CLI."""
+
+import sys
+
+from jobimport.cli import main
+
+sys.exit(main())

@@ -1,0 +1,320 @@
+"""Command line: serve, worker, demo, import, healthcheck, config. One small function per command.
+
+Exit codes: 0 every run succeeded or was not modified; 1 a run failed or ended partial;
+2 usage or settings error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TextIO
+
+import aiohttp
+
+from jobimport import __version__
+from jobimport.errors import SettingsError
+from jobimport.events.types import RunEvent, RunFinished, RunProgress, RunStarted
+from jobimport.log import configure_logging
+from jobimport.models import ImportRun, RunStatus
+from jobimport.queue.arq_io import worker_alive
+from jobimport.runtime import open_runtime
+from jobimport.settings import Settings, load_settings
+from jobimport.web.app import create_app
+from jobimport.web.demo import run_demo
+from jobimport.web.server import is_loopback, serve_until
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+CLEAN_STATUSES = (RunStatus.SUCCEEDED, RunStatus.NOT_MODIFIED)
+ROLES = ("all", "web", "worker")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jobimport",
+        description="Import job postings from RSS feeds with an honest history of every import.",
+    )
+    parser.add_argument("--version", action="version", version=f"jobimport {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    srv = commands.add_parser(
+        "serve",
+        help="run the HTTP API (and, with --role all, the worker and scheduler)",
+        description="Serve the API, SSE and metrics until SIGTERM or SIGINT.",
+    )
+    srv.add_argument(
+        "--role",
+        choices=ROLES,
+        help="all: everything in one process; web: HTTP only; worker: tasks, no port "
+        "(default: JOBIMPORT_ROLE, all)",
+    )
+    _add_listen_args(srv)
+    srv.set_defaults(handler=cmd_serve)
+
+    demo = commands.add_parser(
+        "demo",
+        help="serve on bundled sample feeds and import them at once (no internet needed)",
+        description="Start the service with a local server for the bundled sample feeds.",
+    )
+    _add_listen_args(demo)
+    demo.set_defaults(handler=cmd_demo)
+
+    imp = commands.add_parser(
+        "import",
+        help="import feeds now, in this process",
+        description="Import the given feeds (default: every configured feed) now, in-process.",
+    )
+    imp.add_argument("urls", nargs="*", metavar="URL", help="feed URLs (default: JOBIMPORT_FEEDS)")
+    imp.add_argument(
+        "--json", action="store_true", help="print only a JSON array of import logs on stdout"
+    )
+    imp.add_argument(
+        "--enqueue",
+        action="store_true",
+        help="put the runs on the Redis queue for the workers instead of running them here",
+    )
+    imp.set_defaults(handler=cmd_import)
+
+    wrk = commands.add_parser(
+        "worker",
+        help="run the queue worker and the scheduler (no HTTP port)",
+        description="Run the arq worker and the scheduler tick until SIGTERM or SIGINT.",
+    )
+    wrk.set_defaults(handler=cmd_worker)
+
+    health = commands.add_parser(
+        "healthcheck",
+        help="exit 0 if this role is healthy (web: /readyz; worker: its health key in Redis)",
+        description="Check the local service: GET /readyz on JOBIMPORT_PORT for the all and web "
+        "roles, arq's health-check key in Redis for a worker.",
+    )
+    health.add_argument("--role", choices=ROLES, help="default: JOBIMPORT_ROLE (all)")
+    health.add_argument(
+        "--port", type=int, help="port of the local service (default: JOBIMPORT_PORT)"
+    )
+    health.set_defaults(handler=cmd_healthcheck)
+
+    cfg = commands.add_parser(
+        "config",
+        help="print the effective settings (secrets masked)",
+        description="Print the effective settings as JSON, secrets masked.",
+    )
+    cfg.set_defaults(handler=cmd_config)
+    return parser
+
+
+def _add_listen_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="address to listen on (default: JOBIMPORT_HOST)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: JOBIMPORT_PORT)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"jobimport: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(settings)
+    code: int = args.handler(args, settings, parser)
+    return code
+
+
+def cmd_config(args: argparse.Namespace, settings: Settings, _: argparse.ArgumentParser) -> int:
+    json.dump(settings.masked(), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return EXIT_OK
+
+
+def cmd_import(
+    args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser
+) -> int:
+    urls: list[str] = list(dict.fromkeys(args.urls)) or list(settings.feeds)
+    bad = [u for u in urls if not u.startswith(("http://", "https://"))]
+    if bad:
+        parser.error(f"not an http(s) URL: {bad[0]}")
+    if not urls:
+        parser.error("no feeds: pass URLs or set JOBIMPORT_FEEDS")
+    if args.enqueue and not settings.redis_url:
+        parser.error("--enqueue needs a queue: set JOBIMPORT_REDIS_URL")
+    progress = _Progress(sys.stderr) if sys.stderr.isatty() and not args.json else None
+    if args.enqueue:
+        queued = asyncio.run(enqueue_feeds(settings, urls))
+        _print_runs(queued, args.json)
+        return EXIT_OK
+    runs = asyncio.run(import_feeds(settings, urls, progress))
+    _print_runs(runs, args.json)
+    return EXIT_OK if all(run.status in CLEAN_STATUSES for run in runs) else EXIT_FAILED
+
+
+def _print_runs(runs: Sequence[ImportRun], as_json: bool) -> None:
+    if as_json:
+        json.dump([run.to_log() for run in runs], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _print_table(runs, sys.stdout)
+
+
+async def import_feeds(
+    settings: Settings, urls: Sequence[str], progress: _Progress | None = None
+) -> list[ImportRun]:
+    """Import each feed now on an in-process queue (same tasks, concurrency and retries as the
+    workers); returns the runs in order once the queue is idle. A feed whose run is already in
+    flight elsewhere is returned as it stands."""
+    extra = progress.publish if progress else None
+    async with open_runtime(settings, "inline", extra_publish=extra) as runtime:
+        started = await runtime.scheduler.start_runs(urls, trigger="cli")
+        assert runtime.local_queue is not None
+        await runtime.local_queue.join()
+        return [await runtime.store.get_run(run.id) or run for run in started]
+
+
+async def enqueue_feeds(settings: Settings, urls: Sequence[str]) -> list[ImportRun]:
+    """Create queued runs and put their fetch tasks on the Redis queue; returns at once."""
+    async with open_runtime(settings, "web") as runtime:
+        return await runtime.scheduler.start_runs(urls, trigger="cli")
+
+
+def cmd_worker(
+    args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser
+) -> int:
+    if not settings.redis_url:
+        parser.error("the worker needs a queue: set JOBIMPORT_REDIS_URL")
+    asyncio.run(run_worker(settings))
+    return EXIT_OK
+
+
+async def run_worker(settings: Settings) -> None:
+    """Run the worker role until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_runtime(settings, "worker"):
+        await stop.wait()
+
+
+def _listen_address(
+    args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser
+) -> tuple[str, int]:
+    host: str = args.host or settings.host
+    port: int = settings.port if args.port is None else args.port
+    if not 0 <= port <= 65535:
+        parser.error(f"--port {port} is not a port number")
+    if settings.admin_token is None and not is_loopback(host):
+        parser.error(
+            f"refusing to listen on {host} without a token: anyone who reaches it could start "
+            "imports. Set JOBIMPORT_ADMIN_TOKEN (e.g. export JOBIMPORT_ADMIN_TOKEN=$(python -c "
+            "'import secrets; print(secrets.token_urlsafe(32))')), or listen on 127.0.0.1"
+        )
+    return host, port
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser) -> int:
+    role = args.role or settings.role
+    if role in ("web", "worker") and not settings.redis_url:
+        parser.error(f"--role {role} shares work through Redis: set JOBIMPORT_REDIS_URL")
+    if role == "worker":  # no port: the same as `jobimport worker`
+        return cmd_worker(args, settings, parser)
+    host, port = _listen_address(args, settings, parser)
+
+    async def serve(stop: asyncio.Event) -> None:
+        await serve_until(create_app(settings, role), host, port, stop)
+
+    return _run_until_signal(serve)
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser) -> int:
+    host, port = _listen_address(args, settings, parser)
+
+    async def demo(stop: asyncio.Event) -> None:
+        await run_demo(settings, host, port, stop)
+
+    return _run_until_signal(demo)
+
+
+def _run_until_signal(main: Callable[[asyncio.Event], Awaitable[None]]) -> int:
+    """Run `main(stop)`; SIGTERM or SIGINT sets `stop`. A port in use is exit 1."""
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await main(stop)
+
+    try:
+        asyncio.run(run())
+    except OSError as exc:  # e.g. the address is in use
+        print(f"jobimport: cannot listen: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_healthcheck(
+    args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser
+) -> int:
+    role = args.role or settings.role
+    if role == "worker":
+        if not settings.redis_url:
+            parser.error("a worker's healthcheck needs JOBIMPORT_REDIS_URL")
+        healthy = asyncio.run(worker_alive(settings))
+        print("worker alive" if healthy else "no live worker", file=sys.stderr)
+    else:
+        port = settings.port if args.port is None else args.port
+        healthy, detail = asyncio.run(service_ready(port))
+        print(detail, file=sys.stderr)
+    return EXIT_OK if healthy else EXIT_FAILED
+
+
+async def service_ready(port: int) -> tuple[bool, str]:
+    """GET /readyz of the service on this machine (a container checks itself on loopback)."""
+    url = f"http://127.0.0.1:{port}/readyz"
+    try:
+        timeout = aiohttp.ClientTimeout(total=5)
+        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as resp:
+            body = await resp.text()
+            return resp.status == 200, f"{url}: {resp.status} {body[:200]}"
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return False, f"{url}: {exc!r}"
+
+
+class _Progress:
+    """One line per step on a terminal: which feed, how many batches done, running counts."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+
+    async def publish(self, event: RunEvent) -> None:
+        run = event.run
+        if isinstance(event, RunStarted):
+            line = f"started   {run.feed_url}"
+        elif isinstance(event, RunProgress):
+            c = run.counts
+            line = (
+                f"batch {run.batches_done}/{run.batches_total}  {run.feed_url}  "
+                f"new {c.new} updated {c.updated} unchanged {c.unchanged} failed {c.failed}"
+            )
+        elif isinstance(event, RunFinished):
+            line = f"{run.status.value:<9} {run.feed_url}"
+        else:
+            return
+        print(line, file=self._out, flush=True)
+
+
+def _print_table(runs: Sequence[ImportRun], out: TextIO) -> None:
+    header = f"{'status':<13}{'fetched':>8}{'new':>6}{'updated':>8}{'same':>6}{'failed':>7}  feed"
+    print(header, file=out)
+    for run in runs:
+        c = run.counts
+        reason = f"  ({run.error.reason}: {run.error.message})" if run.error else ""
+        print(
+            f"{run.status.value:<13}{c.fetched:>8}{c.new:>6}{c.updated:>8}{c.unchanged:>6}"
+            f"{c.failed:>7}  {run.feed_url}{reason}",
+            file=out,
+        )

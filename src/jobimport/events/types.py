@@ -1,0 +1,61 @@
+"""Typed run events. The pipeline publishes them; the hub and SSE (later) carry them to browsers.
+
+Every event has a `type` (its wire name) and serializes to a flat JSON object with camelCase keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from jobimport.models import ImportRun
+
+
+@dataclass(frozen=True, slots=True)
+class RunEvent:
+    """Base of the run events: the run's log as it stands when the event happens."""
+
+    type: ClassVar[str] = "run"
+    run: ImportRun
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "run": self.run.to_log()}
+
+
+@dataclass(frozen=True, slots=True)
+class RunQueued(RunEvent):
+    type: ClassVar[str] = "run.queued"
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted(RunEvent):
+    type: ClassVar[str] = "run.started"
+
+
+@dataclass(frozen=True, slots=True)
+class RunProgress(RunEvent):
+    """A batch was applied: `batchesDone` of `batchesTotal`, with the running counts."""
+
+    type: ClassVar[str] = "run.progress"
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished(RunEvent):
+    type: ClassVar[str] = "run.finished"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFailed(RunEvent):
+    """The run failed at feed level (fetch or document error); `run.error` says why."""
+
+    type: ClassVar[str] = "feed.failed"
+
+
+Publish = Callable[[RunEvent], Awaitable[None]]
+"""Where the pipeline sends events. Must never block an import for long."""
+
+
+async def discard(event: RunEvent) -> None:
+    """A Publish that drops every event (no listener)."""
+    del event

@@ -1,0 +1,1 @@
+"""Ingestion stages: fetch, parse, normalize. No storage or queue imports."""

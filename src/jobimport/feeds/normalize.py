@@ -1,0 +1,323 @@
+"""Normalize: one parsed RSS item → a `Job`, or an `ItemFailure` saying why not.
+
+One `Normalizer` per document (and per thread): it resolves links against that document's feed
+URL and remembers the identities it produced, so a repeat fails as `duplicate_in_feed`. Nothing
+here raises for any input; an unusable item becomes an `ItemFailure` with a reason code.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from jobimport.feeds import markup
+from jobimport.feeds.dates import parse_date
+from jobimport.feeds.identity import content_hash, content_hash_of, external_id
+from jobimport.feeds.urls import feed_base, resolve_http_url, source_for
+from jobimport.models import ItemFailure, ItemFailureReason, Job, RawElement, RawItem
+
+__all__ = [
+    "MAX_DESCRIPTION_BYTES",
+    "MAX_FIELD_CHARS",
+    "Normalizer",
+    "content_hash_of",
+    "source_for",
+]
+
+MAX_DESCRIPTION_BYTES = 2 * 1024 * 1024
+"""An item whose description HTML (UTF-8) is larger fails as `too_large`."""
+
+MAX_FIELD_CHARS = 64 * 1024
+"""An item with a longer title, link, guid, date, company, ... fails as `too_large`."""
+
+SUMMARY_MAX_CHARS = 500
+"""The teaser is cut (at a word, with `…`) to this many characters."""
+
+JOBICY_NS = "https://jobicy.com"
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+MEDIA_NS = "http://search.yahoo.com/mrss/"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+
+# Known namespaces → the prefix used as a key below, whatever prefix the document chose.
+_PREFIXES = {JOBICY_NS: "job_listing", CONTENT_NS: "content", MEDIA_NS: "media", DC_NS: "dc"}
+_SHORT_FIELDS = (
+    "title",
+    "link",
+    "guid",
+    "pubDate",
+    "dc:date",
+    "id",
+    "job_listing:company",
+    "job_listing:location",
+    "job_listing:job_type",
+    "job_listing:category",
+    "category",
+)
+_HTML_FIELDS = ("content:encoded", "description")
+
+# HigherEdJobs: "Institution (City, ST)"; the last parenthesized group is the location.
+_INSTITUTION = re.compile(r"(.+?)\s*\(([^()]+)\)")
+_INSTITUTION_MAX_CHARS = 300
+
+_Fields = dict[str, list[RawElement]]
+
+# Below this many characters no field can be too large (UTF-8 takes at most 4 bytes a
+# character), so `_oversized` is skipped for an item whose texts are all this short.
+_LONG_TEXT = min(MAX_FIELD_CHARS, MAX_DESCRIPTION_BYTES // 4)
+
+# Company, location, type and category values repeat across the items of a feed (and across
+# feeds): their cleaned text is cached, for values short enough to keep.
+_REPEATED_MAX_CHARS = 256
+_clean_repeated = functools.lru_cache(maxsize=4096)(markup.clean_text)
+
+
+class Normalizer:
+    """Normalizes the items of ONE document; remembers identities to fail repeats as
+    duplicate_in_feed. Not thread-safe: use one per document, in one thread."""
+
+    def __init__(self, feed_url: str) -> None:
+        self.feed_url = feed_url
+        self.source = source_for(feed_url)
+        self._base = feed_base(feed_url)
+        self._html_base = self._base  # base for relative URLs in the item being sanitized
+        self._cleaner = markup.make_cleaner(self._resolve_in_html)
+        self._seen: set[str] = set()
+
+    def __call__(self, raw: RawItem) -> Job | ItemFailure:
+        fields, long_text = _index(raw)
+        oversized = _oversized(fields) if long_text else None
+        if oversized is not None:
+            title = markup.clean_text(_text(fields, "title")[:200])
+            return ItemFailure(
+                ItemFailureReason.TOO_LARGE.value,
+                oversized,
+                position=raw.position,
+                title=title or None,
+            )
+
+        title = markup.clean_text(_text(fields, "title"))
+        description = _text(fields, "description")
+        company = _first_text(fields, "job_listing:company")
+        location = _first_text(fields, "job_listing:location")
+        if self.source == "higheredjobs" and company is None and location is None:
+            split = _institution(description)
+            if split is not None:
+                company, location = split
+                description = ""  # it was only the institution and place
+        link, url, guid = self._locate(fields)
+        date_text = _text(fields, "pubDate").strip() or _text(fields, "dc:date").strip()
+        published_at = parse_date(date_text) if date_text else None
+
+        job_key = external_id(
+            self.source,
+            id_text=_text(fields, "id"),
+            url=url,
+            guid=guid,
+            title=title,
+            company=company,
+        )
+        identity = f"{self.source}:{job_key}"
+
+        def failure(reason: ItemFailureReason, message: str) -> ItemFailure:
+            return ItemFailure(
+                reason.value,
+                message,
+                position=raw.position,
+                identity=identity,
+                url=url or (link[:2048] or None),
+                title=title or None,
+            )
+
+        if not title:
+            return failure(ItemFailureReason.MISSING_TITLE, "item has no title")
+        if url is None and link:
+            return failure(
+                ItemFailureReason.INVALID_URL, f"link {_show(link)} is not a usable http(s) URL"
+            )
+        if published_at is None and date_text:
+            return failure(ItemFailureReason.INVALID_DATE, f"date {_show(date_text)} unreadable")
+        if identity in self._seen:
+            return failure(
+                ItemFailureReason.DUPLICATE_IN_FEED, f"{identity} appeared earlier in this feed"
+            )
+        self._seen.add(identity)
+
+        description_html, description_text, summary = self._describe(
+            _text(fields, "content:encoded"), description, url
+        )
+        job_type = _first_text(fields, "job_listing:job_type")
+        categories = _categories(fields)
+        logo_url = self._logo(fields)
+        return Job(
+            source=self.source,
+            external_id=job_key,
+            title=title,
+            content_hash=content_hash(
+                title=title,
+                company=company,
+                location=location,
+                job_type=job_type,
+                categories=categories,
+                summary=summary,
+                description_html=description_html,
+                url=url,
+                logo_url=logo_url,
+                published_at=published_at,
+            ),
+            company=company,
+            location=location,
+            job_type=job_type,
+            categories=categories,
+            summary=summary,
+            description_html=description_html,
+            description_text=description_text,
+            url=url,
+            logo_url=logo_url,
+            published_at=published_at,
+            raw=raw.to_json(),
+            position=raw.position,
+        )
+
+    def _locate(self, fields: _Fields) -> tuple[str, str | None, str]:
+        """(link as written, the job's URL or None, guid). Without a link, a permalink guid
+        (RSS 2.0: the default) is the URL."""
+        link = _text(fields, "link").strip()
+        # A fragment-only link points at the feed document itself, not at a job.
+        url = None if link.startswith("#") else resolve_http_url(link, self._base)
+        guid_el = _first(fields, "guid")
+        guid = markup.collapse(guid_el.text) if guid_el is not None else ""
+        if not link and guid_el is not None and _is_permalink(guid_el):
+            url = resolve_http_url(guid, "")
+        return link, url, guid
+
+    def _describe(
+        self, content: str, description: str, url: str | None
+    ) -> tuple[str, str, str | None]:
+        """(description_html, description_text, summary). With `content:encoded` present, that is
+        the full description and `<description>` the teaser; otherwise `<description>` is both."""
+        self._html_base = url or self._base  # the item's page is where its HTML came from
+        if content and not content.isspace():  # content.strip(), without copying 2 KB
+            description_html = markup.sanitize(self._cleaner, content)
+            description_text = markup.html_to_text(description_html)
+            summary = markup.clean_text(description) or description_text
+        else:
+            description_html = markup.sanitize(self._cleaner, description) if description else ""
+            description_text = markup.html_to_text(description_html)
+            summary = description_text
+        return (
+            description_html,
+            description_text,
+            markup.truncate(summary, SUMMARY_MAX_CHARS) or None,
+        )
+
+    def _logo(self, fields: _Fields) -> str | None:
+        for key in ("media:content", "media:thumbnail"):
+            for element in fields.get(key, ()):
+                logo = resolve_http_url(element.attrs.get("url", ""), self._base)
+                if logo is not None:
+                    return logo
+        return None
+
+    def _resolve_in_html(self, relative: str) -> str | None:
+        # Called by nh3 for relative href/src; must not raise (nh3 would report it as unraisable).
+        try:
+            return resolve_http_url(relative, self._html_base)
+        except Exception:
+            return None
+
+
+def _index(raw: RawItem) -> tuple[_Fields, bool]:
+    """The item's elements by key (`title`, `content:encoded`, ...), in document order; elements
+    of namespaces we do not read are left out. The flag tells whether any of them has a text
+    longer than _LONG_TEXT characters: without one, `_oversized` cannot find anything."""
+    fields: _Fields = {}
+    long_text = False
+    for element in raw.elements:
+        if element.ns is None:
+            key = element.local
+        else:
+            prefix = _PREFIXES.get(element.ns)
+            if prefix is None:
+                # WP Job Manager declares `job_listing` as the site's own URL, not jobicy.com.
+                if element.prefix != "job_listing":
+                    continue
+                prefix = "job_listing"
+            key = f"{prefix}:{element.local}"
+        if len(element.text) > _LONG_TEXT:
+            long_text = True
+        fields.setdefault(key, []).append(element)
+    return fields, long_text
+
+
+def _first(fields: _Fields, key: str) -> RawElement | None:
+    elements = fields.get(key)
+    return elements[0] if elements else None
+
+
+def _text(fields: _Fields, key: str) -> str:
+    elements = fields.get(key)
+    return elements[0].text if elements else ""
+
+
+def _first_text(fields: _Fields, key: str) -> str | None:
+    """The cleaned text of a field whose values repeat across items (company, location, ...)."""
+    return _clean_field(_text(fields, key)) or None
+
+
+def _clean_field(value: str) -> str:
+    """`markup.clean_text(value)`, cached for short values."""
+    if len(value) <= _REPEATED_MAX_CHARS:
+        return _clean_repeated(value)
+    return markup.clean_text(value)
+
+
+def _oversized(fields: _Fields) -> str | None:
+    for key in _HTML_FIELDS:
+        for element in fields.get(key, ()):
+            size = len(element.text)
+            # Characters are cheap to count and UTF-8 takes at most 4 bytes each: encode only
+            # when the character count alone cannot decide.
+            if size * 4 > MAX_DESCRIPTION_BYTES and (
+                size > MAX_DESCRIPTION_BYTES
+                or len(element.text.encode("utf-8", "surrogatepass")) > MAX_DESCRIPTION_BYTES
+            ):
+                return f"{element.name} is larger than {MAX_DESCRIPTION_BYTES} bytes"
+    for key in _SHORT_FIELDS:
+        for element in fields.get(key, ()):
+            if len(element.text) > MAX_FIELD_CHARS:
+                return f"{element.name} is longer than {MAX_FIELD_CHARS} characters"
+    return None
+
+
+def _institution(description: str) -> tuple[str, str] | None:
+    """`Institution (City, ST)` → (institution, "City, ST"); None for anything else."""
+    if "<" in description or len(description) > _INSTITUTION_MAX_CHARS:
+        return None
+    match = _INSTITUTION.fullmatch(markup.clean_text(description))
+    if match is None:
+        return None
+    company, location = match[1].strip(), match[2].strip()
+    return (company, location) if company and location else None
+
+
+def _categories(fields: _Fields) -> tuple[str, ...]:
+    # Sorted and deduplicated case-insensitively: their order carries no meaning in RSS, and
+    # re-ordering them must not change the content hash.
+    found: dict[str, str] = {}
+    for key in ("job_listing:category", "category"):
+        for element in fields.get(key, ()):
+            name = _clean_field(element.text)
+            if name:  # of spellings differing in case, the same one wins in any order
+                key = name.casefold()
+                found[key] = min(found.get(key, name), name)
+    return tuple(found[key] for key in sorted(found))
+
+
+def _is_permalink(guid: RawElement) -> bool:
+    return guid.attrs.get("isPermaLink", "true").strip().lower() != "false"
+
+
+def _show(value: str) -> str:
+    """A value for a failure message: stripped, at most 100 characters, quoted."""
+    value = value.strip()
+    return repr(value if len(value) <= 100 else value[:99] + "…")

@@ -1,0 +1,372 @@
+"""Pure domain types shared by every layer. No I/O here, and no imports of our own modules."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class RunStatus(StrEnum):
+    """Life of an import run. The first two are in flight; the rest are final."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    NOT_MODIFIED = "not_modified"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self not in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class FeedFailureReason(StrEnum):
+    """Why a whole feed (or the rest of its document) could not be read."""
+
+    TIMEOUT = "timeout"
+    DNS = "dns"
+    CONNECT = "connect"
+    HTTP_4XX = "http_4xx"
+    HTTP_5XX = "http_5xx"
+    TOO_LARGE = "too_large"
+    BLOCKED = "blocked"
+    NOT_A_FEED = "not_a_feed"
+    MALFORMED_XML = "malformed_xml"
+    ENTITIES_FORBIDDEN = "entities_forbidden"
+    SSRF_REFUSED = "ssrf_refused"
+    INVALID_URL = "invalid_url"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    UNSUPPORTED_FORMAT = "unsupported_format"
+    STORE_ERROR = "store_error"
+    LOST = "lost"
+    INTERNAL = "internal"
+
+
+class ItemFailureReason(StrEnum):
+    """Why a single item was not imported. The item fails alone; its run goes on."""
+
+    MISSING_TITLE = "missing_title"
+    INVALID_URL = "invalid_url"
+    INVALID_DATE = "invalid_date"
+    DUPLICATE_IN_FEED = "duplicate_in_feed"
+    TOO_LARGE = "too_large"
+    STORE_ERROR = "store_error"
+    LOST = "lost"
+
+
+@dataclass(frozen=True, slots=True)
+class RawElement:
+    """One XML element of an item: `ns` is the namespace URI, `prefix` as the document wrote it."""
+
+    local: str
+    ns: str | None = None
+    prefix: str | None = None
+    text: str = ""
+    attrs: dict[str, str] = field(default_factory=dict)
+    children: tuple[RawElement, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The element name as the feed wrote it, e.g. `job_listing:company`."""
+        return f"{self.prefix}:{self.local}" if self.prefix else self.local
+
+
+@dataclass(frozen=True, slots=True)
+class RawItem:
+    """One `<item>` as parsed, before any interpretation. `position` is 0-based in the document."""
+
+    position: int
+    elements: tuple[RawElement, ...]
+    line: int | None = None
+
+    def find(self, local: str, ns: str | None = None) -> RawElement | None:
+        """First child element with this local name and namespace URI (None = no namespace)."""
+        for element in self.elements:
+            if element.local == local and element.ns == ns:
+                return element
+        return None
+
+    def find_all(self, local: str, ns: str | None = None) -> list[RawElement]:
+        return [e for e in self.elements if e.local == local and e.ns == ns]
+
+    def to_json(self) -> dict[str, Any]:
+        """The item as JSON, xmltodict-style: text-only elements become strings, attributes `@name`,
+        mixed text `#text`, repeated names become lists. Element names keep their prefixes."""
+        return _elements_to_json(self.elements)
+
+
+def _element_to_json(element: RawElement) -> Any:
+    if not element.attrs and not element.children:
+        return element.text
+    value: dict[str, Any] = {f"@{k}": v for k, v in element.attrs.items()}
+    value.update(_elements_to_json(element.children))
+    if element.text:
+        value["#text"] = element.text
+    return value
+
+
+def _elements_to_json(elements: tuple[RawElement, ...]) -> dict[str, Any]:
+    grouped: dict[str, list[Any]] = {}
+    for element in elements:
+        grouped.setdefault(element.name, []).append(_element_to_json(element))
+    return {name: values[0] if len(values) == 1 else values for name, values in grouped.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A normalized job posting. Identity is (`source`, `external_id`), never the feed URL.
+
+    Text fields are plain text; `description_html` is sanitized HTML safe to show;
+    `description_text` is its plain-text copy for search. `content_hash` covers every field a
+    reader sees.
+    """
+
+    source: str
+    external_id: str
+    title: str
+    content_hash: str
+    company: str | None = None
+    location: str | None = None
+    job_type: str | None = None
+    categories: tuple[str, ...] = ()
+    summary: str | None = None
+    description_html: str = ""
+    description_text: str = ""
+    url: str | None = None
+    logo_url: str | None = None
+    published_at: datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+    position: int = 0
+
+    @property
+    def identity(self) -> str:
+        return f"{self.source}:{self.external_id}"
+
+    @property
+    def id(self) -> str:
+        return job_id(self.source, self.external_id)
+
+
+def job_id(source: str, external_id: str) -> str:
+    """A job's public id: stable, URL-safe, the same on every backend."""
+    return hashlib.sha256(f"{source}\x00{external_id}".encode()).hexdigest()[:24]
+
+
+def new_run_id(now: datetime) -> str:
+    """A run id that sorts by creation time: 12 hex digits of milliseconds, then 12 random ones."""
+    return f"{int(now.timestamp() * 1000):012x}{os.urandom(6).hex()}"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFailure:
+    """An item that could not be imported, with a stable reason code and a human message.
+
+    `position` is the item's 0-based index in its document; `identity` and `url` are set when known.
+    """
+
+    reason: str
+    message: str
+    position: int | None = None
+    identity: str | None = None
+    url: str | None = None
+    title: str | None = None
+
+
+StagedEntry = Job | ItemFailure
+"""What a staged batch holds: the normalized jobs and the item failures, in document order."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedErrorInfo:
+    """A feed-level failure as recorded on a run: reason code, message, and where it applies."""
+
+    reason: str
+    message: str
+    status: int | None = None
+    line: int | None = None
+    column: int | None = None
+    retry_after_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchInfo:
+    """The HTTP outcome of a run's download."""
+
+    status: int | None = None
+    not_modified: bool = False
+    bytes: int = 0
+    etag: str | None = None
+    last_modified: str | None = None
+    final_url: str | None = None
+    content_type: str | None = None
+    duration_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunCounts:
+    """Counts of one run (or of one batch). Invariants: fetched = imported + failed and
+    imported = new + updated + unchanged."""
+
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+
+    @property
+    def imported(self) -> int:
+        return self.new + self.updated + self.unchanged
+
+    def __add__(self, other: RunCounts) -> RunCounts:
+        return RunCounts(
+            fetched=self.fetched + other.fetched,
+            new=self.new + other.new,
+            updated=self.updated + other.updated,
+            unchanged=self.unchanged + other.unchanged,
+            failed=self.failed + other.failed,
+        )
+
+
+MAX_STORED_FAILURES = 100
+"""Item failures kept in full per run; the rest are only counted by reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """What applying one staged batch did. Written once per (run, n); a replay returns it."""
+
+    run_id: str
+    n: int
+    counts: RunCounts
+    failures: tuple[ItemFailure, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRun:
+    """One import of one feed: the import log. `id` is the run id."""
+
+    id: str
+    feed_url: str
+    status: RunStatus
+    created_at: datetime
+    trigger: str = "cli"
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    counts: RunCounts = RunCounts()
+    failures: tuple[ItemFailure, ...] = ()
+    failure_counts: dict[str, int] = field(default_factory=dict)
+    error: FeedErrorInfo | None = None
+    fetch: FetchInfo | None = None
+    batches_total: int | None = None
+    batches_done: int = 0
+    attempts: int = 0
+    updated_at: datetime | None = None
+    requeues: int = 0
+
+    @property
+    def fetched(self) -> bool:
+        """True once every batch of the run is staged and `batches_total` is known."""
+        return self.batches_total is not None
+
+    @property
+    def duration_ms(self) -> int | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return int((self.finished_at - self.started_at).total_seconds() * 1000)
+
+    def to_log(self) -> dict[str, Any]:
+        """The import log as JSON, with the public key names (`fileName`, `totalFetched`, ...)."""
+        return {
+            "id": self.id,
+            "fileName": self.feed_url,
+            "status": self.status.value,
+            "trigger": self.trigger,
+            "createdAt": _iso(self.created_at),
+            "startedAt": _iso(self.started_at),
+            "finishedAt": _iso(self.finished_at),
+            "durationMs": self.duration_ms,
+            "totalFetched": self.counts.fetched,
+            "totalImported": self.counts.imported,
+            "newJobs": self.counts.new,
+            "updatedJobs": self.counts.updated,
+            "unchangedJobs": self.counts.unchanged,
+            "failedJobs": self.counts.failed,
+            "failures": [_failure_json(f) for f in self.failures],
+            "failureCounts": dict(self.failure_counts),
+            "error": None if self.error is None else _error_json(self.error),
+            "http": None if self.fetch is None else _fetch_json(self.fetch),
+            "batchesTotal": self.batches_total,
+            "batchesDone": self.batches_done,
+            "updatedAt": _iso(self.updated_at),
+            "attempts": self.attempts,
+            "requeues": self.requeues,
+        }
+
+
+def final_status(counts: RunCounts, error: FeedErrorInfo | None) -> RunStatus:
+    """The status a fetched run ends with once every batch has a result (DESIGN §3)."""
+    if counts.imported == 0:
+        return RunStatus.FAILED if (counts.failed or error) else RunStatus.SUCCEEDED
+    if counts.failed or error:
+        return RunStatus.PARTIAL
+    return RunStatus.SUCCEEDED
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """A feed and what the scheduler and the conditional GET need to remember about it."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_run_id: str | None = None
+    last_run_at: datetime | None = None
+    last_status: str | None = None
+    last_success_at: datetime | None = None
+    consecutive_failures: int = 0
+    next_run_at: datetime | None = None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def _failure_json(failure: ItemFailure) -> dict[str, Any]:
+    return {
+        "reason": failure.reason,
+        "message": failure.message,
+        "position": failure.position,
+        "identity": failure.identity,
+        "url": failure.url,
+        "title": failure.title,
+    }
+
+
+def _error_json(error: FeedErrorInfo) -> dict[str, Any]:
+    return {
+        "reason": error.reason,
+        "message": error.message,
+        "status": error.status,
+        "line": error.line,
+        "column": error.column,
+        "retryAfterS": error.retry_after_s,
+    }
+
+
+def _fetch_json(fetch: FetchInfo) -> dict[str, Any]:
+    return {
+        "status": fetch.status,
+        "notModified": fetch.not_modified,
+        "bytes": fetch.bytes,
+        "etag": fetch.etag,
+        "lastModified": fetch.last_modified,
+        "finalUrl": fetch.final_url,
+        "contentType": fetch.content_type,
+        "durationMs": fetch.duration_ms,
+    }

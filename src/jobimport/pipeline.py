@@ -1,0 +1,347 @@
+"""The only module that knows the order of the stages: fetch → parse → normalize → stage → apply.
+
+A run is driven in two kinds of step, so a queue can carry them as separate tasks:
+- `fetch_and_stage(run_id)`: download, parse and normalize the feed, stage its entries in batches of
+  BATCH_SIZE, then mark the run fetched with its number of batches. A repeat of this step restages
+  from scratch while the run is not yet fetched, and otherwise changes nothing.
+- `apply_batch(run_id, n)`: apply one staged batch through the store's idempotent call. The step
+  that records the last batch result closes the run.
+`import_inline` chains both for a one-shot import in this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+import aiohttp
+import structlog
+
+from jobimport.errors import FeedError, StoreError
+from jobimport.events.types import (
+    FeedFailed,
+    Publish,
+    RunFinished,
+    RunProgress,
+    RunStarted,
+    discard,
+)
+from jobimport.feeds.fetch import FeedResponse, open_feed
+from jobimport.feeds.normalize import Normalizer
+from jobimport.feeds.parse import FeedParser
+from jobimport.models import (
+    FeedErrorInfo,
+    FeedState,
+    FetchInfo,
+    ImportRun,
+    ItemFailure,
+    RunStatus,
+    StagedEntry,
+)
+from jobimport.schedule import next_run_at, parse_schedule
+from jobimport.settings import Settings
+from jobimport.store.base import Store
+
+log = structlog.get_logger(__name__)
+
+SUCCESSFUL = (RunStatus.SUCCEEDED, RunStatus.PARTIAL, RunStatus.NOT_MODIFIED)
+
+
+class DocumentReader:
+    """Parses and normalizes one document, chunk by chunk. Runs in a worker thread: CPU-bound."""
+
+    def __init__(self, feed_url: str) -> None:
+        self._parser = FeedParser()
+        self._normalize = Normalizer(feed_url)
+
+    def feed(self, chunk: bytes) -> list[StagedEntry]:
+        return [self._normalize(raw) for raw in self._parser.feed(chunk)]
+
+    def close(self) -> list[StagedEntry]:
+        return [self._normalize(raw) for raw in self._parser.close()]
+
+    @property
+    def error(self) -> FeedError | None:
+        return self._parser.error
+
+
+MAX_RETRY_AFTER_S = 300.0
+"""A Retry-After longer than this fails the run (the feed's next run waits) instead of a retry."""
+
+
+def retryable(exc: FeedError) -> bool:
+    return exc.transient and (exc.retry_after_s or 0.0) <= MAX_RETRY_AFTER_S
+
+
+MAX_BATCH_BYTES = 8 * 1024 * 1024
+"""A staged batch is also cut at about this many bytes: MongoDB documents stop at 16 MiB."""
+
+
+def entry_weight(entry: StagedEntry) -> int:
+    """A cheap upper estimate of an entry's stored size: the HTML shows up sanitized, as text,
+    and again inside the raw item."""
+    if isinstance(entry, ItemFailure):
+        return 512 + len(entry.message)
+    return 2048 + 3 * len(entry.description_html) + len(entry.summary or "")
+
+
+class Batcher:
+    """Cuts the stream of entries into batches of `size` entries or about MAX_BATCH_BYTES."""
+
+    def __init__(self, size: int, max_bytes: int = MAX_BATCH_BYTES) -> None:
+        self._size = size
+        self._max_bytes = max_bytes
+        self._entries: list[StagedEntry] = []
+        self._bytes = 0
+
+    def add(self, entries: list[StagedEntry]) -> list[list[StagedEntry]]:
+        """Take entries; return the batches that became full."""
+        full: list[list[StagedEntry]] = []
+        for entry in entries:
+            weight = entry_weight(entry)
+            if self._entries and self._bytes + weight > self._max_bytes:
+                full.append(self._take())
+            self._entries.append(entry)
+            self._bytes += weight
+            if len(self._entries) >= self._size:
+                full.append(self._take())
+        return full
+
+    def flush(self) -> list[list[StagedEntry]]:
+        """The batch still held (possibly short), if any."""
+        return [self._take()] if self._entries else []
+
+    def _take(self) -> list[StagedEntry]:
+        batch, self._entries, self._bytes = self._entries, [], 0
+        return batch
+
+
+def error_info(exc: FeedError) -> FeedErrorInfo:
+    return FeedErrorInfo(
+        reason=exc.reason,
+        message=exc.message,
+        status=exc.status,
+        line=exc.line,
+        column=exc.column,
+        retry_after_s=exc.retry_after_s,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """The import stages bound to their resources. Cheap to build; holds no state between runs."""
+
+    settings: Settings
+    store: Store
+    session: aiohttp.ClientSession
+    publish: Publish = discard
+
+    async def fetch_and_stage(self, run_id: str, *, may_retry: bool = False) -> ImportRun:
+        """Fetch, parse, normalize and stage the run's feed; returns the run after the step.
+
+        With `may_retry`, a transient feed error (network, 5xx, 429) is raised to the caller with
+        the run left open, so a later try restages from scratch; without it, the run fails."""
+        run = await self.store.mark_run_running(run_id)
+        if run is None:
+            existing = await self.store.get_run(run_id)
+            if existing is None:
+                raise StoreError(f"unknown run {run_id}")
+            return existing  # already final: nothing to do
+        with structlog.contextvars.bound_contextvars(run_id=run_id, feed=run.feed_url):
+            if run.fetched:
+                log.info("run already fetched; nothing to restage")
+                return run
+            await self.store.reset_staging(run_id)
+            if run.attempts == 1:
+                await self.publish(RunStarted(run))
+            log.info("fetch started", attempt=run.attempts)
+            return await self._fetch(run, may_retry)
+
+    async def _fetch(self, run: ImportRun, may_retry: bool) -> ImportRun:
+        feed = await self.store.get_feed(run.feed_url)
+        started = time.monotonic()
+        try:
+            async with open_feed(
+                self.session,
+                run.feed_url,
+                self.settings,
+                etag=feed.etag if feed else None,
+                last_modified=feed.last_modified if feed else None,
+            ) as response:
+                if response.not_modified:
+                    info = response.info(_ms_since(started))
+                    log.info("feed not modified", status=response.status)
+                    closed = await self.store.finish_run_early(
+                        run.id, RunStatus.NOT_MODIFIED, fetch=info
+                    )
+                    return await self._closed_early(run, closed)
+                return await self._stage(run, response, started, may_retry)
+        except FeedError as exc:
+            if may_retry and retryable(exc):
+                raise
+            log.warning("feed failed", reason=exc.reason, error=exc.message, status=exc.status)
+            fetch = FetchInfo(status=exc.status, duration_ms=_ms_since(started))
+            closed = await self.store.finish_run_early(
+                run.id, RunStatus.FAILED, error=error_info(exc), fetch=fetch
+            )
+            return await self._closed_early(run, closed)
+
+    async def _stage(
+        self, run: ImportRun, response: FeedResponse, started: float, may_retry: bool
+    ) -> ImportRun:
+        loop = asyncio.get_running_loop()
+        reader = DocumentReader(run.feed_url)
+        batcher = Batcher(self.settings.batch_size)
+        batches = 0
+        stream_error: FeedError | None = None
+        # One thread per document: lxml parsers must not hop between threads mid-document.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse") as executor:
+            try:
+                async for chunk in response.chunks():
+                    entries = await loop.run_in_executor(executor, reader.feed, chunk)
+                    for batch in batcher.add(entries):
+                        await self.store.stage_batch(run.id, batches, batch)
+                        batches += 1
+            except FeedError as exc:  # the body broke off (cap, timeout): keep what came before
+                if may_retry and retryable(exc):
+                    raise  # a later try restages the whole document
+                stream_error = exc
+            last = await loop.run_in_executor(executor, reader.close)
+        for batch in [*batcher.add(last), *batcher.flush()]:
+            await self.store.stage_batch(run.id, batches, batch)
+            batches += 1
+        error = stream_error or reader.error
+        info = response.info(_ms_since(started))
+        if error is not None:
+            log.warning(
+                "document broke off",
+                reason=error.reason,
+                error=error.message,
+                line=error.line,
+                column=error.column,
+            )
+        if batches == 0 and error is not None:
+            closed = await self.store.finish_run_early(
+                run.id, RunStatus.FAILED, error=error_info(error), fetch=info
+            )
+            return await self._closed_early(run, closed)
+        fetched = await self.store.mark_run_fetched(
+            run.id, batches, fetch=info, error=None if error is None else error_info(error)
+        )
+        log.info("feed staged", batches=batches, bytes=info.bytes, duration_ms=info.duration_ms)
+        if fetched.status.is_final:  # zero batches: the store closed it at once
+            await self._on_finished(fetched)
+        return fetched
+
+    async def _closed_early(self, run: ImportRun, closed: ImportRun | None) -> ImportRun:
+        if closed is None:  # another attempt got there first
+            current = await self.store.get_run(run.id)
+            return current or run
+        await self._on_finished(closed)
+        return closed
+
+    async def apply_batch(self, run_id: str, n: int) -> ImportRun:
+        """Apply staged batch n once; returns the run after the step (closed if it was the last)."""
+        with structlog.contextvars.bound_contextvars(run_id=run_id, batch=n):
+            entries = await self.store.load_staged_batch(run_id, n)
+            if entries is None:
+                if await self.store.get_batch_result(run_id, n) is None:
+                    raise StoreError(f"batch {n} of run {run_id} is neither staged nor applied")
+                run = await self.store.get_run(run_id)
+                if run is None:
+                    raise StoreError(f"unknown run {run_id}")
+                return run
+            outcome = await self.store.apply_batch(run_id, n, entries)
+            if outcome.first_time:
+                counts = outcome.result.counts
+                log.info(
+                    "batch applied",
+                    feed=outcome.run.feed_url,
+                    new=counts.new,
+                    updated=counts.updated,
+                    unchanged=counts.unchanged,
+                    failed=counts.failed,
+                )
+                await self.publish(RunProgress(outcome.run))
+                if outcome.run.status.is_final:
+                    await self._on_finished(outcome.run)
+            return outcome.run
+
+    async def fail_batch(self, run_id: str, n: int, reason: str, message: str) -> ImportRun:
+        """Fail every item of staged batch n for `reason` (its tasks were lost for good)."""
+        outcome = await self.store.fail_batch(run_id, n, reason, message)
+        if outcome.first_time:
+            await self.publish(RunProgress(outcome.run))
+            if outcome.run.status.is_final:
+                await self._on_finished(outcome.run)
+        return outcome.run
+
+    async def close_early(self, run_id: str, status: RunStatus, error: FeedErrorInfo) -> ImportRun:
+        """Close a run that never finished staging (its fetch was lost for good)."""
+        closed = await self.store.finish_run_early(run_id, status, error=error)
+        current = closed or await self.store.get_run(run_id)
+        if current is None:
+            raise StoreError(f"unknown run {run_id}")
+        if closed is not None:
+            await self._on_finished(closed)
+        return current
+
+    async def _on_finished(self, run: ImportRun) -> None:
+        """Remember the outcome on the feed (validators, failure streak) and announce it."""
+        await self._record_feed_outcome(run)
+        counts = run.counts
+        log.info(
+            "run finished",
+            run_id=run.id,
+            feed=run.feed_url,
+            status=run.status.value,
+            fetched=counts.fetched,
+            new=counts.new,
+            updated=counts.updated,
+            unchanged=counts.unchanged,
+            failed=counts.failed,
+            error=None if run.error is None else run.error.reason,
+        )
+        if run.status is RunStatus.FAILED and run.error is not None:
+            await self.publish(FeedFailed(run))
+        await self.publish(RunFinished(run))
+
+    async def _record_feed_outcome(self, run: ImportRun) -> None:
+        state = await self.store.get_feed(run.feed_url) or FeedState(url=run.feed_url)
+        ok = run.status in SUCCESSFUL
+        finished = run.finished_at or run.created_at
+        failures = 0 if ok else state.consecutive_failures + 1
+        state = replace(
+            state,
+            last_run_id=run.id,
+            last_run_at=finished,
+            last_status=run.status.value,
+            last_success_at=finished if ok else state.last_success_at,
+            consecutive_failures=failures,
+            next_run_at=next_run_at(
+                parse_schedule(self.settings.schedule),
+                finished,
+                consecutive_failures=failures,
+                retry_after_s=run.error.retry_after_s if run.error else None,
+            ),
+        )
+        # Validators only after the whole document was read: a 304 must never hide items that a
+        # broken-off run missed. Item failures do not count: the same bytes fail the same way.
+        whole_read = run.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL) and run.error is None
+        if whole_read and run.fetch is not None:
+            state = replace(state, etag=run.fetch.etag, last_modified=run.fetch.last_modified)
+        await self.store.save_feed(state)
+
+    async def import_inline(self, feed_url: str, trigger: str = "cli") -> ImportRun:
+        """Run a whole import of one feed in this process (no queue); returns the closed run."""
+        run, _created = await self.store.start_or_get_run(feed_url, trigger)
+        run = await self.fetch_and_stage(run.id)
+        for n in await self.store.pending_batches(run.id):
+            run = await self.apply_batch(run.id, n)
+        return run
+
+
+def _ms_since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)

@@ -1,0 +1,302 @@
+"""The resources of a process, one async context manager each: store, event bus, queue, and the
+task processing (worker or in-process queue, plus the scheduler tick). The CLI composes them with
+`open_runtime`; the web app enters each in its own `cleanup_ctx` (`web/app.py`).
+
+Roles: `worker` runs tasks and the scheduler tick; `web` only enqueues; `all` does both; `inline`
+runs tasks on an in-process queue with no tick (what `jobimport import` uses).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import aiohttp
+import structlog
+from arq import ArqRedis
+
+from jobimport.events.hub import EventBus, Hub
+from jobimport.events.redis_bus import RedisBus, stream_key
+from jobimport.events.types import Publish, RunEvent
+from jobimport.feeds.fetch import make_client_session
+from jobimport.pipeline import Pipeline
+from jobimport.queue.arq_io import ArqProducer, arq_job_pending, create_arq_pool
+from jobimport.queue.base import Producer
+from jobimport.queue.local import LocalQueue, run_every
+from jobimport.queue.names import BATCH, FETCH
+from jobimport.queue.tasks import Tasks
+from jobimport.queue.worker import SupervisedWorker
+from jobimport.scheduler import PendingCheck, Scheduler
+from jobimport.settings import Settings
+from jobimport.store import open_store, utc_now
+from jobimport.store.base import Store
+
+Role = Literal["all", "web", "worker", "inline"]
+ROLES: tuple[Role, ...] = ("all", "web", "worker", "inline")
+LOCAL_GRACE_S = 4.0
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Events:
+    """`hub`: this process's events, in process. `bus`: the deployment's events (the Redis Stream
+    when Redis is configured, else the hub itself). `publish` sends to both, once each."""
+
+    hub: Hub
+    bus: EventBus
+    publish: Publish
+
+
+@dataclass(frozen=True, slots=True)
+class QueueHandle:
+    """The queue of this process: arq on Redis (`pool`) or in-process (`local`)."""
+
+    producer: Producer
+    is_pending: PendingCheck
+    local: LocalQueue | None = None
+    pool: ArqRedis | None = None
+    queue_name: str = ""
+
+    async def depth(self) -> int:
+        """Tasks waiting or deferred (not running)."""
+        if self.local is not None:
+            stats = self.local.stats()
+            return stats.waiting + stats.deferred
+        assert self.pool is not None
+        return int(await self.pool.zcard(self.queue_name))
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The objects that do the work, bound to the resources above. Built, never closed."""
+
+    pipeline: Pipeline
+    tasks: Tasks
+    scheduler: Scheduler
+
+
+@dataclass(slots=True)
+class Processing:
+    """What runs tasks in this process, if anything: the in-process queue and its tick, or the
+    supervised arq worker (which runs the tick as a unique cron)."""
+
+    local: LocalQueue | None = None
+    worker: SupervisedWorker | None = None
+    ticker: asyncio.Task[None] | None = None
+
+    @property
+    def runs_tasks(self) -> bool:
+        return self.local is not None or self.worker is not None
+
+    def healthy(self) -> bool:
+        if self.worker is not None:
+            return self.worker.running.is_set()
+        return self.local is not None and (self.ticker is None or not self.ticker.done())
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    role: Role
+    store: Store
+    session: aiohttp.ClientSession
+    events: Events
+    queue: QueueHandle
+    pipeline: Pipeline
+    tasks: Tasks
+    scheduler: Scheduler
+    processing: Processing
+
+    @property
+    def hub(self) -> Hub:
+        return self.events.hub
+
+    @property
+    def bus(self) -> EventBus:
+        return self.events.bus
+
+    @property
+    def producer(self) -> Producer:
+        return self.queue.producer
+
+    @property
+    def local_queue(self) -> LocalQueue | None:
+        return self.queue.local
+
+    @property
+    def worker(self) -> SupervisedWorker | None:
+        return self.processing.worker
+
+
+def uses_redis(settings: Settings, role: Role) -> bool:
+    return bool(settings.redis_url) and role != "inline"
+
+
+def fan_out(*targets: Publish) -> Publish:
+    async def publish(event: RunEvent) -> None:
+        for target in targets:
+            await target(event)
+
+    return publish
+
+
+@contextlib.asynccontextmanager
+async def store_context(
+    settings: Settings, clock: Callable[[], datetime] = utc_now
+) -> AsyncIterator[Store]:
+    """The opened (and migrated) store, with every configured feed known to it."""
+    store = open_store(settings.database_url, clock=clock)
+    await store.open()
+    try:
+        await store.ensure_feeds(settings.feeds)
+        yield store
+    finally:
+        await store.close()
+
+
+@contextlib.asynccontextmanager
+async def events_context(
+    settings: Settings, role: Role, extra_publish: Publish | None = None
+) -> AsyncIterator[Events]:
+    """The event hub, and with Redis the stream every replica publishes to and reads from."""
+    hub = Hub(replay=settings.events_replay)
+    targets: list[Publish] = [hub.publish]
+    bus: EventBus = hub
+    redis_bus: RedisBus | None = None
+    if settings.redis_url:  # even `inline`: a web replica then shows CLI imports too
+        redis_bus = RedisBus(
+            settings.redis_url, stream_key(settings.queue_name), max_len=settings.events_replay
+        )
+        bus = redis_bus
+        targets.append(redis_bus.publish)
+        if role in ("all", "web"):
+            await redis_bus.start()  # before anything is published: no event is missed
+    if extra_publish is not None:
+        targets.append(extra_publish)
+    try:
+        yield Events(hub=hub, bus=bus, publish=fan_out(*targets))
+    finally:
+        hub.close()
+        if redis_bus is not None:
+            await redis_bus.aclose()
+
+
+@contextlib.asynccontextmanager
+async def queue_context(settings: Settings, role: Role) -> AsyncIterator[QueueHandle]:
+    """arq on Redis when configured (not for `inline`), else the in-process queue (not started)."""
+    if uses_redis(settings, role):
+        pool = await create_arq_pool(settings)
+        try:
+
+            async def arq_pending(job_id: str) -> bool:
+                return await arq_job_pending(pool, job_id)
+
+            yield QueueHandle(
+                producer=ArqProducer(pool, settings.queue_name),
+                is_pending=arq_pending,
+                pool=pool,
+                queue_name=settings.queue_name,
+            )
+        finally:
+            await pool.aclose()
+        return
+    local = LocalQueue(
+        concurrency=settings.max_concurrency,
+        max_tries=settings.max_tries,
+        job_timeout_s=settings.job_timeout_s,
+    )
+    try:
+        yield QueueHandle(producer=local, is_pending=local.is_pending, local=local)
+    finally:
+        await local.close()
+
+
+def build_services(
+    settings: Settings,
+    store: Store,
+    session: aiohttp.ClientSession,
+    events: Events,
+    queue: QueueHandle,
+    clock: Callable[[], datetime] = utc_now,
+) -> Services:
+    pipeline = Pipeline(settings, store, session, publish=events.publish)
+    tasks = Tasks(settings, pipeline, queue.producer)
+    scheduler = Scheduler(
+        settings, store, pipeline, queue.producer, queue.is_pending, clock, events.publish
+    )
+    return Services(pipeline=pipeline, tasks=tasks, scheduler=scheduler)
+
+
+@contextlib.asynccontextmanager
+async def processing_context(
+    settings: Settings, role: Role, queue: QueueHandle, services: Services
+) -> AsyncIterator[Processing]:
+    """Start running tasks (and the tick) if the role does; on exit stop taking new ones. arq
+    hands the tasks it was running back to the queue; the in-process queue's are picked up by
+    the reconciler at the next start."""
+    processing = Processing()
+    async with contextlib.AsyncExitStack() as stack:
+        if queue.local is not None and role in ("all", "worker", "inline"):
+            local = queue.local
+            local.register(FETCH, services.tasks.fetch)
+            local.register(BATCH, services.tasks.batch)
+            local.start()
+            processing.local = local
+            # On exit, running tasks get the same grace as an arq worker's (the store's runs
+            # of anything cut short are reconciled at the next start).
+            stack.push_async_callback(local.close, LOCAL_GRACE_S)
+            if role != "inline":
+                # Nothing survives a restart in this queue: pick up the previous process's runs.
+                await services.scheduler.reconcile(idle_s=0)
+                processing.ticker = asyncio.create_task(
+                    run_every(settings.tick_interval_s, services.scheduler.tick), name="tick"
+                )
+                stack.push_async_callback(_cancel, processing.ticker)
+        elif queue.pool is not None and role in ("all", "worker"):
+            worker = SupervisedWorker(settings, services.tasks, services.scheduler.tick)
+            worker.start()
+            processing.worker = worker
+            stack.push_async_callback(worker.close)
+        yield processing
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(
+    settings: Settings,
+    role: Role,
+    *,
+    extra_publish: Publish | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> AsyncIterator[Runtime]:
+    """Open every resource the role needs, and close them in reverse order on exit."""
+    async with contextlib.AsyncExitStack() as stack:
+        store = await stack.enter_async_context(store_context(settings, clock))
+        session = await stack.enter_async_context(make_client_session(settings))
+        events = await stack.enter_async_context(events_context(settings, role, extra_publish))
+        queue = await stack.enter_async_context(queue_context(settings, role))
+        services = build_services(settings, store, session, events, queue, clock)
+        processing = await stack.enter_async_context(
+            processing_context(settings, role, queue, services)
+        )
+        yield Runtime(
+            settings=settings,
+            role=role,
+            store=store,
+            session=session,
+            events=events,
+            queue=queue,
+            pipeline=services.pipeline,
+            tasks=services.tasks,
+            scheduler=services.scheduler,
+            processing=processing,
+        )
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

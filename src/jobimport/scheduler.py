@@ -1,0 +1,121 @@
+"""Starting runs and keeping them moving: start_run, the due-feed tick, and the reconciler.
+
+Runs are the source of truth, not the queue: a run is created (queued) in the store before its
+fetch task is enqueued, and the reconciler re-enqueues work of runs that stopped moving (a lost
+Redis, a killed worker), under the same deterministic job ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import structlog
+
+from jobimport.events.types import Publish, RunQueued
+from jobimport.models import FeedErrorInfo, ImportRun, RunStatus
+from jobimport.pipeline import Pipeline
+from jobimport.queue.base import Producer
+from jobimport.queue.names import BATCH, FETCH, batch_job_id, fetch_job_id
+from jobimport.settings import Settings
+from jobimport.store.base import Store
+
+log = structlog.get_logger(__name__)
+
+
+class PendingCheck(Protocol):
+    """Whether a job id is still queued, deferred or running (so its run is waiting, not lost)."""
+
+    async def __call__(self, job_id: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TickReport:
+    started: list[str] = field(default_factory=list)
+    requeued: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduler:
+    settings: Settings
+    store: Store
+    pipeline: Pipeline
+    producer: Producer
+    is_pending: PendingCheck
+    clock: Callable[[], datetime]
+    publish: Publish
+
+    async def start_run(self, feed_url: str, trigger: str) -> tuple[ImportRun, bool]:
+        """Create a queued run and enqueue its fetch, or return the feed's run in flight."""
+        run, created = await self.store.start_or_get_run(feed_url, trigger)
+        if created:
+            await self.publish(RunQueued(run))
+            # If this enqueue is lost, the run is still in the store: the reconciler retries it.
+            await self.producer.enqueue(FETCH, run.id, job_id=fetch_job_id(run.id))
+            log.info("run queued", run_id=run.id, feed=feed_url, trigger=trigger)
+        return run, created
+
+    async def start_runs(self, feed_urls: Sequence[str], trigger: str) -> list[ImportRun]:
+        return [(await self.start_run(url, trigger))[0] for url in feed_urls]
+
+    async def tick(self) -> TickReport:
+        """Start every configured feed that is due, then reconcile stuck runs."""
+        now = self.clock()
+        report = TickReport()
+        configured = set(self.settings.feeds)
+        for feed in await self.store.list_feeds():
+            if feed.url not in configured:
+                continue
+            if feed.next_run_at is None or feed.next_run_at <= now:
+                run, created = await self.start_run(feed.url, "cron")
+                if created:
+                    report.started.append(run.id)
+        await self.reconcile(report)
+        return report
+
+    async def reconcile(
+        self, report: TickReport | None = None, *, idle_s: float | None = None
+    ) -> TickReport:
+        """Re-enqueue the work of runs with no progress for RECONCILE_AFTER_S (or `idle_s`) whose
+        tasks are no longer queued; after RECONCILE_MAX_REQUEUES, fail what is left as `lost`."""
+        report = report or TickReport()
+        idle = self.settings.reconcile_after_s if idle_s is None else idle_s
+        for run in await self.store.list_stale_runs(self.clock() - timedelta(seconds=idle)):
+            with structlog.contextvars.bound_contextvars(run_id=run.id, feed=run.feed_url):
+                await self._reconcile_run(run, report)
+        return report
+
+    async def _reconcile_run(self, run: ImportRun, report: TickReport) -> None:
+        pending = await self.store.pending_batches(run.id) if run.fetched else []
+        job_ids = [batch_job_id(run.id, n) for n in pending] or [fetch_job_id(run.id)]
+        if run.fetched and not pending:
+            return  # every batch has a result; the run closes in the step that recorded the last
+        waiting = [job_id for job_id in job_ids if await self.is_pending(job_id)]
+        if waiting:
+            return  # still queued behind other work: slow, not lost
+        if run.requeues >= self.settings.reconcile_max_requeues:
+            await self._give_up(run, pending)
+            report.lost.append(run.id)
+            return
+        if await self.store.note_requeue(run.id) is None:
+            return  # it closed meanwhile
+        log.warning("re-enqueueing a stuck run", requeues=run.requeues + 1, batches=len(pending))
+        if run.fetched:
+            for n in pending:
+                await self.producer.enqueue(BATCH, run.id, n, job_id=batch_job_id(run.id, n))
+        else:
+            await self.producer.enqueue(FETCH, run.id, job_id=fetch_job_id(run.id))
+        report.requeued.append(run.id)
+
+    async def _give_up(self, run: ImportRun, pending: list[int]) -> None:
+        message = f"tasks lost {run.requeues} times (queue or worker lost); gave up"
+        log.error("run lost", batches=len(pending))
+        if not run.fetched:
+            error = FeedErrorInfo(reason="lost", message=message)
+            await self.pipeline.close_early(run.id, RunStatus.FAILED, error)
+            return
+        for n in pending:
+            await self.pipeline.fail_batch(run.id, n, "lost", message)

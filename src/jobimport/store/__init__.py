@@ -1,0 +1,46 @@
+"""The store package: one `Store` protocol (base.py) and the factory that picks a backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jobimport.store.base import Store
+
+SQLITE_PREFIX = "sqlite:///"
+MONGO_PREFIXES = ("mongodb://", "mongodb+srv://")
+
+
+def utc_now() -> datetime:
+    """The default clock of every backend."""
+    return datetime.now(UTC)
+
+
+def sqlite_path(database_url: str) -> str:
+    """`sqlite:///var/x.db` → `var/x.db` (relative to the working directory);
+    `sqlite:////srv/x.db` → `/srv/x.db`; `sqlite:///:memory:` → `:memory:`."""
+    if not database_url.startswith(SQLITE_PREFIX):
+        raise ValueError(f"not a SQLite URL: {database_url!r}")
+    path = database_url[len(SQLITE_PREFIX) :]
+    if not path:
+        raise ValueError("a SQLite URL needs a path: sqlite:///var/jobimport.db")
+    return path
+
+
+def open_store(database_url: str, *, clock: Callable[[], datetime] = utc_now) -> Store:
+    """The store a database URL names, not yet opened (call `await store.open()`).
+    Backends are imported here, lazily, so a SQLite deployment never imports pymongo."""
+    if database_url.startswith(SQLITE_PREFIX):
+        from jobimport.store.sqlite import SqliteStore
+
+        return SqliteStore(sqlite_path(database_url), clock=clock)
+    if database_url.startswith(MONGO_PREFIXES):
+        from jobimport.store.mongo import MongoStore
+
+        return MongoStore(database_url, clock=clock)
+    raise ValueError(
+        f"unsupported database URL {database_url.split('://')[0]!r}://…;"
+        " use sqlite:///path, mongodb:// or mongodb+srv://"
+    )

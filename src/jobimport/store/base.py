@@ -1,0 +1,229 @@
+"""The Store protocol: everything jobimport keeps, behind one async interface with two backends.
+
+Contract (tested by tests/store/test_contract*.py against every backend):
+- Job identity is (source, external_id), enforced by a unique index. The feed URL is not part of it.
+- `apply_batch` is idempotent per (run_id, n): the first call that records the batch result also
+  upserts the jobs and adds the counts to the run, in one step; any later call returns that first
+  result and changes nothing. A redelivered batch whose jobs were already written by a crashed
+  attempt classifies them as that attempt did (first_seen_run_id / last_changed_run_id).
+- Classification is relative to the store when the batch applies: new = inserted by this run,
+  updated = content hash changed, unchanged = same hash (only last_seen_* is touched).
+- A run closes when its last batch result is recorded, by one conditional update; its final status
+  comes from `models.final_status`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+from jobimport.models import (
+    BatchResult,
+    FeedErrorInfo,
+    FeedState,
+    FetchInfo,
+    ImportRun,
+    Job,
+    RunCounts,
+    RunStatus,
+    StagedEntry,
+)
+
+SCHEMA_VERSION = 2
+"""Bumped with every change to the stored shape; each backend migrates forward at open()."""
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a listing and the total number of matches."""
+
+    items: list[T]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    """A stored job: the normalized job plus its history in the store."""
+
+    id: str
+    job: Job
+    first_seen_at: datetime
+    last_seen_at: datetime
+    last_changed_at: datetime
+    first_seen_run_id: str
+    last_seen_run_id: str
+    last_changed_run_id: str
+    feeds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyOutcome:
+    """What `apply_batch` did. `first_time` is False when the result already existed (a replay);
+    `run` is the run after the step, closed if this batch was its last."""
+
+    result: BatchResult
+    first_time: bool
+    run: ImportRun
+
+
+@dataclass(frozen=True, slots=True)
+class RunQuery:
+    """Filters and paging for import logs. Results are newest first unless `sort` says otherwise."""
+
+    feed_url: str | None = None
+    statuses: tuple[RunStatus, ...] = ()
+    only_with_failures: bool = False
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    sort: str = "created_at"
+    descending: bool = True
+    limit: int = 20
+    offset: int = 0
+
+
+JOB_SORTS = (
+    "last_changed_at",
+    "published_at",
+    "first_seen_at",
+    "last_seen_at",
+    "title",
+    "company",
+)
+"""Sort keys of JobQuery. Ties break by document position, then id; missing values (no
+published date, no company) sort first ascending and last descending, on every backend."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobQuery:
+    """Filters, sort and paging for jobs. `text`: every word appears (case-insensitively) in the
+    title, company or plain-text description; `company`, `job_type`, `source`: exact;
+    `location`: contains, case-insensitively; `category`: one of the job's categories, exact;
+    `feed_url`: a feed that listed the job. Default order: newest change first."""
+
+    text: str | None = None
+    source: str | None = None
+    feed_url: str | None = None
+    company: str | None = None
+    location: str | None = None
+    job_type: str | None = None
+    category: str | None = None
+    updated_since: datetime | None = None
+    sort: str = "last_changed_at"
+    descending: bool = True
+    limit: int = 20
+    offset: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Store(Protocol):
+    """Storage of feeds, runs (import logs), staged batches, batch results and jobs."""
+
+    # lifecycle
+    async def open(self) -> None:
+        """Connect, then create or migrate the schema / indexes to SCHEMA_VERSION."""
+
+    async def close(self) -> None: ...
+
+    async def schema_version(self) -> int: ...
+
+    # feeds
+    async def ensure_feeds(self, urls: Sequence[str]) -> None:
+        """Make sure a FeedState exists for each URL; existing state is kept."""
+
+    async def get_feed(self, url: str) -> FeedState | None: ...
+
+    async def list_feeds(self) -> list[FeedState]: ...
+
+    async def save_feed(self, state: FeedState) -> None:
+        """Insert or replace the state of `state.url`."""
+
+    # runs
+    async def start_or_get_run(self, feed_url: str, trigger: str) -> tuple[ImportRun, bool]:
+        """Create a `queued` run of the feed, or return the feed's run in flight (queued or
+        running) if it has one. Atomic: two concurrent calls never create two in-flight runs.
+        Returns (run, created)."""
+
+    async def get_run(self, run_id: str) -> ImportRun | None: ...
+
+    async def list_runs(self, query: RunQuery) -> Page[ImportRun]: ...
+
+    async def mark_run_running(self, run_id: str) -> ImportRun | None:
+        """queued → running (sets started_at once, counts an attempt). A run already running stays
+        running (a redelivered fetch task). Returns None if the run is final or unknown."""
+
+    async def finish_run_early(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        error: FeedErrorInfo | None = None,
+        fetch: FetchInfo | None = None,
+    ) -> ImportRun | None:
+        """Close a run that never staged (feed failure, 304): only if it is not yet fetched and not
+        final. Returns the run after the update, or None when the condition did not hold."""
+
+    async def reset_staging(self, run_id: str) -> None:
+        """Drop every staged batch of a run that is not yet fetched (a redelivered fetch task)."""
+
+    async def stage_batch(self, run_id: str, n: int, entries: Sequence[StagedEntry]) -> None:
+        """Store batch `n` (0-based) of the run: its jobs and item failures in document order."""
+
+    async def mark_run_fetched(
+        self,
+        run_id: str,
+        batches_total: int,
+        *,
+        fetch: FetchInfo | None = None,
+        error: FeedErrorInfo | None = None,
+    ) -> ImportRun:
+        """Record that all `batches_total` batches are staged (once: a second call changes nothing),
+        with the HTTP outcome and a part-way document error, if any. With zero batches the run
+        closes at once. Returns the run after the step."""
+
+    async def load_staged_batch(self, run_id: str, n: int) -> list[StagedEntry] | None:
+        """The staged entries of batch n, or None when there are none (applied and dropped)."""
+
+    async def pending_batches(self, run_id: str) -> list[int]:
+        """Numbers of the run's batches that have no result yet."""
+
+    async def apply_batch(
+        self, run_id: str, n: int, entries: Sequence[StagedEntry]
+    ) -> ApplyOutcome:
+        """Upsert the batch's jobs, record its result and add its counts to the run, once; close
+        the run if this was its last batch; drop the staged batch. Idempotent per (run_id, n)."""
+
+    async def get_batch_result(self, run_id: str, n: int) -> BatchResult | None: ...
+
+    # reconciliation
+    async def list_stale_runs(self, idle_since: datetime) -> list[ImportRun]:
+        """Runs in flight (queued or running) whose `updated_at` is older than `idle_since`,
+        oldest first. Every write to a run sets its `updated_at` to the store clock's now."""
+
+    async def note_requeue(self, run_id: str) -> ImportRun | None:
+        """Count one re-enqueue of an in-flight run by the reconciler (requeues += 1, updated_at
+        = now). None when the run is final or unknown."""
+
+    async def fail_batch(self, run_id: str, n: int, reason: str, message: str) -> ApplyOutcome:
+        """Record batch n's result with every staged entry failed for `reason` (its items are
+        lost for good), exactly like `apply_batch` records a result: once per (run, n), counts
+        added in the same step, the run closed if it was the last batch. Staged jobs fail with
+        `reason` and `message`; staged item failures keep theirs. StoreError when the batch is
+        neither staged nor recorded."""
+
+    # jobs
+    async def get_job(self, job_id: str) -> JobRecord | None: ...
+
+    async def list_jobs(self, query: JobQuery) -> Page[JobRecord]: ...
+
+    async def count_jobs(self) -> int: ...
+
+    # metrics
+    async def count_runs_by_status(self) -> dict[str, int]:
+        """Number of import logs per status value; statuses with no run are absent."""
+
+    async def sum_run_counts(self) -> RunCounts:
+        """The counts of every import log in the store, added up."""

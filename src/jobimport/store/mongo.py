@@ -1,0 +1,397 @@
+"""The MongoDB backend of the Store protocol, on PyMongo's AsyncMongoClient.
+
+No multi-document transactions: every step that must happen once is a single conditional write
+(insert-if-absent on a unique index, or an update whose filter says "not yet"), so any step can
+crash and the whole call be redelivered without counting anything twice. See `apply_batch`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pymongo import AsyncMongoClient, ReturnDocument, UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+
+from jobimport.errors import StoreError
+from jobimport.models import (
+    BatchResult,
+    FeedErrorInfo,
+    FeedState,
+    FetchInfo,
+    ImportRun,
+    RunCounts,
+    RunStatus,
+    StagedEntry,
+    new_run_id,
+)
+from jobimport.store import codec, utc_now
+from jobimport.store.base import (
+    SCHEMA_VERSION,
+    ApplyOutcome,
+    JobQuery,
+    JobRecord,
+    Page,
+    RunQuery,
+    Store,
+)
+from jobimport.store.mongo_docs import (
+    Doc,
+    batch_result_from_doc,
+    counts_from_doc,
+    database_name,
+    feed_fields,
+    feed_from_doc,
+    job_record_from_doc,
+    new_run_doc,
+    run_from_doc,
+    to_ms,
+)
+from jobimport.store.mongo_errors import translate_errors
+from jobimport.store.mongo_jobs import DUPLICATE_KEY, JOB_INDEXES, Stamp
+from jobimport.store.mongo_queries import (
+    JOB_LIST_INDEXES,
+    RUN_LIST_INDEXES,
+    RUNS_BY_STATUS,
+    SUM_RUN_COUNTS,
+    find_page,
+    job_filter,
+    job_sort,
+    run_filter,
+    run_sort,
+)
+from jobimport.store.mongo_runs import (
+    RUN_INDEXES,
+    MakeResult,
+    apply_jobs,
+    close_run,
+    lost_result,
+    mark_fetched,
+    mark_running,
+    run_doc,
+    settle_batch,
+    stale_filter,
+)
+
+INDEXES = [*JOB_INDEXES, *JOB_LIST_INDEXES, *RUN_INDEXES, *RUN_LIST_INDEXES]
+AFTER = ReturnDocument.AFTER
+
+
+class MongoStore:
+    """Store on MongoDB. The client is created in `open()`, inside the running loop, unless one is
+    injected (then the caller owns it and `close()` leaves it open)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        database: str | None = None,
+        client: Any = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._url = url
+        self._database = database_name(url, database)
+        self._client: Any = client
+        self._owns_client = False
+        self._clock = clock
+        self._db: AsyncDatabase[Doc] | None = None
+
+    # lifecycle
+
+    @translate_errors
+    async def open(self) -> None:
+        if self._client is None:
+            try:
+                self._client = AsyncMongoClient(self._url, tz_aware=True, appname="jobimport")
+            except (ValueError, PyMongoError) as exc:  # pymongo raises ValueError for some parts
+                raise StoreError(f"invalid MongoDB URL: {exc}") from exc
+            self._owns_client = True
+        self._db = self._client[self._database]
+        for spec in INDEXES:
+            await self._coll(spec.collection).create_index(
+                spec.keys, name=spec.name, **spec.options
+            )
+        meta = await self._coll("meta").find_one({"_id": "schema"})
+        stored = int(meta["version"]) if meta else 0
+        if stored > SCHEMA_VERSION:
+            raise StoreError(
+                f"database schema v{stored} is newer than this jobimport (v{SCHEMA_VERSION})"
+            )
+        # Index management above is the whole migration so far (v2's updated_at and requeues are
+        # written by every write; runs without them read as created_at and 0); record the version.
+        await self._coll("meta").update_one(
+            {"_id": "schema"},
+            {"$max": {"version": SCHEMA_VERSION}, "$setOnInsert": {"created_at": self._now()}},
+            upsert=True,
+        )
+
+    async def close(self) -> None:
+        if self._owns_client and self._client is not None:
+            await self._client.close()
+            self._client = None
+            self._owns_client = False
+        self._db = None
+
+    @translate_errors
+    async def schema_version(self) -> int:
+        meta = await self._coll("meta").find_one({"_id": "schema"})
+        return int(meta["version"]) if meta else 0
+
+    # feeds
+
+    @translate_errors
+    async def ensure_feeds(self, urls: Sequence[str]) -> None:
+        if not urls:
+            return
+        defaults = feed_fields(FeedState(url=""))
+        ops = [UpdateOne({"_id": u}, {"$setOnInsert": defaults}, upsert=True) for u in urls]
+        try:
+            await self._coll("feeds").bulk_write(ops, ordered=False)
+        except BulkWriteError as exc:
+            # A racing insert of the same feed means it exists now, which is all we want.
+            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                raise
+
+    @translate_errors
+    async def get_feed(self, url: str) -> FeedState | None:
+        doc = await self._coll("feeds").find_one({"_id": url})
+        return None if doc is None else feed_from_doc(doc)
+
+    @translate_errors
+    async def list_feeds(self) -> list[FeedState]:
+        docs = await self._coll("feeds").find({}).sort([("_id", 1)]).to_list(None)
+        return [feed_from_doc(doc) for doc in docs]
+
+    @translate_errors
+    async def save_feed(self, state: FeedState) -> None:
+        update = {"$set": feed_fields(state)}
+        try:
+            await self._coll("feeds").update_one({"_id": state.url}, update, upsert=True)
+        except DuplicateKeyError:  # a racing insert of the same feed: update what it created
+            await self._coll("feeds").update_one({"_id": state.url}, update)
+
+    # runs
+
+    @translate_errors
+    async def start_or_get_run(self, feed_url: str, trigger: str) -> tuple[ImportRun, bool]:
+        # Insert-first: the partial unique index on in-flight runs is the lock. On a duplicate,
+        # return the run in flight; if it closed in between, try again.
+        for _ in range(3):
+            now = self._now()
+            doc = new_run_doc(new_run_id(now), feed_url, trigger, now)
+            try:
+                await self._runs.insert_one(doc)
+                return run_from_doc(doc), True
+            except DuplicateKeyError:
+                existing = await self._runs.find_one({"feed_url": feed_url, "in_flight": True})
+                if existing is not None:
+                    return run_from_doc(existing), False
+        raise StoreError(f"could not start or find a run of {feed_url}")
+
+    @translate_errors
+    async def get_run(self, run_id: str) -> ImportRun | None:
+        doc = await self._runs.find_one({"_id": run_id})
+        return None if doc is None else run_from_doc(doc)
+
+    @translate_errors
+    async def list_runs(self, query: RunQuery) -> Page[ImportRun]:
+        where, order = run_filter(query), run_sort(query)
+        docs, total = await find_page(self._runs, where, order, query.limit, query.offset)
+        return Page([run_from_doc(doc) for doc in docs], total)
+
+    @translate_errors
+    async def mark_run_running(self, run_id: str) -> ImportRun | None:
+        doc = await mark_running(self._runs, run_id, self._now())
+        return None if doc is None else run_from_doc(doc)
+
+    @translate_errors
+    async def finish_run_early(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        error: FeedErrorInfo | None = None,
+        fetch: FetchInfo | None = None,
+    ) -> ImportRun | None:
+        if not status.is_final:
+            raise ValueError(f"finish_run_early needs a final status, got {status.value}")
+        doc = await self._runs.find_one({"_id": run_id})
+        if doc is None or not doc.get("in_flight") or doc.get("batches_total") is not None:
+            return None
+        closed = await close_run(
+            self._runs,
+            doc,
+            status,
+            self._now(),
+            when={"batches_total": {"$exists": False}},
+            also={"error": codec.error_to_dict(error), "fetch": codec.fetch_to_dict(fetch)},
+        )
+        if closed is None:
+            return None
+        await self._staged.delete_many({"run_id": run_id})  # staged by a fetch that then broke
+        return run_from_doc(closed)
+
+    @translate_errors
+    async def reset_staging(self, run_id: str) -> None:
+        doc = await self._runs.find_one({"_id": run_id}, {"batches_total": 1})
+        if doc is not None and doc.get("batches_total") is None:
+            await self._staged.delete_many({"run_id": run_id})
+
+    @translate_errors
+    async def stage_batch(self, run_id: str, n: int, entries: Sequence[StagedEntry]) -> None:
+        run = await run_doc(self._runs, run_id)
+        # Once fetched, the staged batches are what the batch tasks apply: a late fetch task (a
+        # redelivery racing the first) must not change them.
+        if run.get("batches_total") is not None or not run.get("in_flight"):
+            return
+        key = {"run_id": run_id, "n": n}
+        update = {
+            "$set": {"entries": [codec.entry_to_dict(e) for e in entries], "staged_at": self._now()}
+        }
+        try:
+            await self._staged.update_one(key, update, upsert=True)
+        except DuplicateKeyError:  # a racing stage of the same batch: overwrite it
+            await self._staged.update_one(key, update)
+
+    @translate_errors
+    async def mark_run_fetched(
+        self,
+        run_id: str,
+        batches_total: int,
+        *,
+        fetch: FetchInfo | None = None,
+        error: FeedErrorInfo | None = None,
+    ) -> ImportRun:
+        if batches_total < 0:
+            raise ValueError(f"batches_total must not be negative, got {batches_total}")
+        fields = {"fetch": codec.fetch_to_dict(fetch), "error": codec.error_to_dict(error)}
+        doc = await mark_fetched(self._runs, run_id, batches_total, fields, self._now())
+        return run_from_doc(doc)
+
+    @translate_errors
+    async def load_staged_batch(self, run_id: str, n: int) -> list[StagedEntry] | None:
+        doc = await self._staged.find_one({"run_id": run_id, "n": n})
+        if doc is None:
+            return None
+        return [codec.entry_from_dict(entry) for entry in doc.get("entries") or ()]
+
+    @translate_errors
+    async def pending_batches(self, run_id: str) -> list[int]:
+        doc = await self._runs.find_one({"_id": run_id}, {"batches_total": 1})
+        done = {d["n"] async for d in self._results.find({"run_id": run_id}, {"n": 1})}
+        if doc is not None and doc.get("batches_total") is not None:
+            known = set(range(int(doc["batches_total"])))
+        else:  # not fetched yet: what is staged so far
+            known = {d["n"] async for d in self._staged.find({"run_id": run_id}, {"n": 1})}
+        return sorted(known - done)
+
+    @translate_errors
+    async def apply_batch(
+        self, run_id: str, n: int, entries: Sequence[StagedEntry]
+    ) -> ApplyOutcome:
+        """See mongo_runs.settle_batch; the result comes from upserting and classifying the jobs
+        (replay-safe, see mongo_jobs)."""
+        now = self._now()
+
+        async def make_result(run: Doc) -> Doc:
+            return await apply_jobs(self._jobs, Stamp(run_id, n, run["feed_url"], now), entries)
+
+        return await self._settle(run_id, n, now, make_result)
+
+    @translate_errors
+    async def get_batch_result(self, run_id: str, n: int) -> BatchResult | None:
+        doc = await self._results.find_one({"run_id": run_id, "n": n})
+        return None if doc is None else batch_result_from_doc(doc)
+
+    # reconciliation
+
+    @translate_errors
+    async def list_stale_runs(self, idle_since: datetime) -> list[ImportRun]:
+        # In flight means few documents (one per feed at most): sorted here, where a run written
+        # before schema v2 sorts by its creation time, as it reads.
+        docs = await self._runs.find(stale_filter(idle_since)).to_list(None)
+        return sorted(map(run_from_doc, docs), key=lambda run: (run.updated_at, run.id))
+
+    @translate_errors
+    async def note_requeue(self, run_id: str) -> ImportRun | None:
+        doc = await self._runs.find_one_and_update(
+            {"_id": run_id, "in_flight": True},
+            {"$inc": {"requeues": 1}, "$set": {"updated_at": self._now()}},
+            return_document=AFTER,
+        )
+        return None if doc is None else run_from_doc(doc)
+
+    @translate_errors
+    async def fail_batch(self, run_id: str, n: int, reason: str, message: str) -> ApplyOutcome:
+        """See mongo_runs.settle_batch; the result is the staged batch with every entry failed."""
+        now = self._now()
+
+        async def make_result(run: Doc) -> Doc:
+            stamp = Stamp(run_id, n, run["feed_url"], now)
+            return await lost_result(self._results, self._staged, stamp, reason, message)
+
+        return await self._settle(run_id, n, now, make_result)
+
+    async def _settle(self, run_id: str, n: int, now: datetime, make: MakeResult) -> ApplyOutcome:
+        return await settle_batch(self._runs, self._results, self._staged, run_id, n, now, make)
+
+    # jobs
+
+    @translate_errors
+    async def get_job(self, job_id: str) -> JobRecord | None:
+        doc = await self._jobs.find_one({"_id": job_id})
+        return None if doc is None else job_record_from_doc(doc)
+
+    @translate_errors
+    async def list_jobs(self, query: JobQuery) -> Page[JobRecord]:
+        where, order = job_filter(query), job_sort(query)
+        docs, total = await find_page(self._jobs, where, order, query.limit, query.offset)
+        return Page([job_record_from_doc(doc) for doc in docs], total)
+
+    @translate_errors
+    async def count_jobs(self) -> int:
+        return await self._jobs.count_documents({})
+
+    # metrics
+
+    @translate_errors
+    async def count_runs_by_status(self) -> dict[str, int]:
+        return {d["_id"]: d["n"] async for d in await self._runs.aggregate(RUNS_BY_STATUS)}
+
+    @translate_errors
+    async def sum_run_counts(self) -> RunCounts:
+        docs = [doc async for doc in await self._runs.aggregate(SUM_RUN_COUNTS)]
+        return counts_from_doc(docs[0]) if docs else RunCounts()
+
+    # plumbing
+
+    def _now(self) -> datetime:
+        return to_ms(self._clock())
+
+    def _coll(self, name: str) -> AsyncCollection[Doc]:
+        if self._db is None:
+            raise StoreError("MongoStore is not open")
+        return self._db[name]
+
+    @property
+    def _runs(self) -> AsyncCollection[Doc]:
+        return self._coll("import_logs")
+
+    @property
+    def _jobs(self) -> AsyncCollection[Doc]:
+        return self._coll("jobs")
+
+    @property
+    def _results(self) -> AsyncCollection[Doc]:
+        return self._coll("batch_results")
+
+    @property
+    def _staged(self) -> AsyncCollection[Doc]:
+        return self._coll("staged_batches")
+
+
+if TYPE_CHECKING:
+    _protocol_check: type[Store] = MongoStore

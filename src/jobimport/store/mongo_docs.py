@@ -1,0 +1,201 @@
+"""MongoDB document shapes of the domain types, and the way back.
+
+Datetimes are stored as BSON dates (millisecond precision, UTC) and made aware again on reading,
+since a client without `tz_aware=True` (or mongomock) hands back naive UTC values.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from jobimport.errors import StoreError
+from jobimport.models import (
+    MAX_STORED_FAILURES,
+    BatchResult,
+    FeedState,
+    ImportRun,
+    ItemFailure,
+    Job,
+    RunCounts,
+    RunStatus,
+)
+from jobimport.store import codec
+from jobimport.store.base import JobRecord
+
+Doc = dict[str, Any]
+
+COUNT_FIELDS = ("fetched", "new", "updated", "unchanged", "failed")
+
+
+DEFAULT_DATABASE = "jobimport"
+
+
+def database_name(url: str, database: str | None) -> str:
+    """The `database` argument, else the URL's path, else "jobimport"."""
+    if database:
+        return database
+    path = unquote(urlsplit(url).path).strip("/")
+    return path or DEFAULT_DATABASE
+
+
+def to_ms(value: datetime) -> datetime:
+    """Aware UTC at millisecond precision: what a BSON date keeps, so values we return equal the
+    values a later read returns."""
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def required_dt(value: Any) -> datetime:
+    result = codec.aware(value)
+    if result is None:
+        raise StoreError("a stored document lacks a required date")
+    return result
+
+
+def counts_to_doc(counts: RunCounts) -> Doc:
+    return {name: getattr(counts, name) for name in COUNT_FIELDS}
+
+
+def counts_from_doc(doc: Doc | None) -> RunCounts:
+    doc = doc or {}
+    return RunCounts(**{name: int(doc.get(name) or 0) for name in COUNT_FIELDS})
+
+
+def failures_from_docs(docs: Any) -> tuple[ItemFailure, ...]:
+    return tuple(codec.failure_from_dict(doc) for doc in docs or ())
+
+
+def new_run_doc(run_id: str, feed_url: str, trigger: str, now: datetime) -> Doc:
+    """A queued run. `in_flight` is what the partial unique index on feed_url sees: it is set
+    while the run is queued or running and removed when the run closes."""
+    return {
+        "_id": run_id,
+        "feed_url": feed_url,
+        "status": RunStatus.QUEUED.value,
+        "trigger": trigger,
+        "created_at": now,
+        "started_at": None,
+        "finished_at": None,
+        "duration_ms": None,
+        "counts": counts_to_doc(RunCounts()),
+        "failures": [],
+        "failure_counts": {},
+        "error": None,
+        "fetch": None,
+        "batches_done": 0,
+        "applied_batches": [],
+        "attempts": 0,
+        "requeues": 0,
+        "updated_at": now,
+        "in_flight": True,
+    }
+
+
+def run_from_doc(doc: Doc) -> ImportRun:
+    total = doc.get("batches_total")
+    created_at = required_dt(doc["created_at"])
+    return ImportRun(
+        id=doc["_id"],
+        feed_url=doc["feed_url"],
+        status=RunStatus(doc["status"]),
+        created_at=created_at,
+        trigger=doc.get("trigger") or "cli",
+        started_at=codec.aware(doc.get("started_at")),
+        finished_at=codec.aware(doc.get("finished_at")),
+        counts=counts_from_doc(doc.get("counts")),
+        failures=failures_from_docs(doc.get("failures")),
+        failure_counts={k: int(v) for k, v in (doc.get("failure_counts") or {}).items()},
+        error=codec.error_from_dict(doc.get("error")),
+        fetch=codec.fetch_from_dict(doc.get("fetch")),
+        batches_total=None if total is None else int(total),
+        batches_done=int(doc.get("batches_done") or 0),
+        attempts=int(doc.get("attempts") or 0),
+        # A run written before schema v2 has no updated_at: it reads as its creation time.
+        updated_at=codec.aware(doc.get("updated_at")) or created_at,
+        requeues=int(doc.get("requeues") or 0),
+    )
+
+
+def duration_ms(started_at: Any, finished_at: datetime) -> int | None:
+    started = codec.aware(started_at)
+    if started is None:
+        return None
+    return int((finished_at - started).total_seconds() * 1000)
+
+
+def batch_result_doc(
+    run_id: str, n: int, counts: RunCounts, failures: list[ItemFailure], now: datetime
+) -> Doc:
+    """A batch result as stored: the first failures in full, all of them counted by reason (the
+    run's failure_counts are summed from these counts, so they stay exact past the cap)."""
+    by_reason: dict[str, int] = {}
+    for failure in failures:
+        by_reason[failure.reason] = by_reason.get(failure.reason, 0) + 1
+    return {
+        "run_id": run_id,
+        "n": n,
+        "counts": counts_to_doc(counts),
+        "failures": [codec.failure_to_dict(f) for f in failures[:MAX_STORED_FAILURES]],
+        "failure_counts": by_reason,
+        "created_at": now,
+    }
+
+
+def batch_result_from_doc(doc: Doc) -> BatchResult:
+    return BatchResult(
+        run_id=doc["run_id"],
+        n=int(doc["n"]),
+        counts=counts_from_doc(doc.get("counts")),
+        failures=failures_from_docs(doc.get("failures")),
+    )
+
+
+def job_content(job: Job) -> Doc:
+    """Every field of the job itself (what the content hash covers, and more)."""
+    content = codec.job_to_dict(job)
+    del content["kind"]
+    return content
+
+
+def job_record_from_doc(doc: Doc) -> JobRecord:
+    return JobRecord(
+        id=doc["_id"],
+        job=codec.job_from_dict(doc),
+        first_seen_at=required_dt(doc["first_seen_at"]),
+        last_seen_at=required_dt(doc["last_seen_at"]),
+        last_changed_at=required_dt(doc["last_changed_at"]),
+        first_seen_run_id=doc["first_seen_run_id"],
+        last_seen_run_id=doc["last_seen_run_id"],
+        last_changed_run_id=doc["last_changed_run_id"],
+        feeds=tuple(doc.get("feeds") or ()),
+    )
+
+
+def feed_fields(state: FeedState) -> Doc:
+    """A feed's state without its key (the URL is the `_id`)."""
+    return {
+        "etag": state.etag,
+        "last_modified": state.last_modified,
+        "last_run_id": state.last_run_id,
+        "last_run_at": state.last_run_at,
+        "last_status": state.last_status,
+        "last_success_at": state.last_success_at,
+        "consecutive_failures": state.consecutive_failures,
+        "next_run_at": state.next_run_at,
+    }
+
+
+def feed_from_doc(doc: Doc) -> FeedState:
+    return FeedState(
+        url=doc["_id"],
+        etag=doc.get("etag"),
+        last_modified=doc.get("last_modified"),
+        last_run_id=doc.get("last_run_id"),
+        last_run_at=codec.aware(doc.get("last_run_at")),
+        last_status=doc.get("last_status"),
+        last_success_at=codec.aware(doc.get("last_success_at")),
+        consecutive_failures=int(doc.get("consecutive_failures") or 0),
+        next_run_at=codec.aware(doc.get("next_run_at")),
+    )

@@ -1,0 +1,35 @@
+"""PyMongo's errors translated into jobimport's, so callers never import the driver."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
+
+from bson.errors import BSONError
+from pymongo.errors import ConnectionFailure, PyMongoError
+
+from jobimport.errors import StoreError, StoreUnavailable
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def translate_errors(method: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """Driver errors become ours: unreachable server → StoreUnavailable (retry later), anything
+    else the driver or BSON refuses → StoreError."""
+
+    @functools.wraps(method)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except ConnectionFailure as exc:  # AutoReconnect, NetworkTimeout, ServerSelectionTimeout…
+            raise StoreUnavailable(f"MongoDB is unavailable: {exc}") from exc
+        except PyMongoError as exc:
+            if exc.has_error_label("RetryableWriteError"):
+                raise StoreUnavailable(f"MongoDB write may succeed on retry: {exc}") from exc
+            raise StoreError(f"MongoDB refused the operation: {exc}") from exc
+        except BSONError as exc:  # e.g. a staged batch over the 16 MiB document limit
+            raise StoreError(f"MongoDB cannot store this document: {exc}") from exc
+
+    return wrapper

@@ -1,0 +1,385 @@
+"""The embedded store: one SQLite file in WAL mode, shared by the processes of one host.
+
+All database work of a store runs on its own single thread, which creates and alone uses the
+connection, so the event loop never waits on disk and calls are serialized within a process.
+Between processes, every write is one `BEGIN IMMEDIATE` transaction (the write lock is taken up
+front, so no transaction has to be retried half-way) and `busy_timeout` waits for the lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from jobimport.errors import StoreError, StoreUnavailable
+from jobimport.models import (
+    BatchResult,
+    FeedErrorInfo,
+    FeedState,
+    FetchInfo,
+    ImportRun,
+    RunCounts,
+    RunStatus,
+    StagedEntry,
+)
+from jobimport.store import codec, sqlite_apply, sqlite_runs, utc_now
+from jobimport.store import sqlite_queries as q
+from jobimport.store.base import ApplyOutcome, JobQuery, JobRecord, Page, RunQuery, Store
+from jobimport.store.sqlite_apply import job_records
+from jobimport.store.sqlite_runs import known_run, load_run, runs_from_rows
+from jobimport.store.sqlite_schema import current_version, migrate
+
+T = TypeVar("T")
+Conn = sqlite3.Connection
+
+
+class SqliteStore:
+    """`store.base.Store` on SQLite. `path` may be `:memory:` for a private, single-store DB."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        busy_timeout_ms: int = 5000,
+    ) -> None:
+        self.path = str(path)
+        self._clock = clock
+        self._busy_timeout_ms = busy_timeout_ms
+        self._executor: ThreadPoolExecutor | None = None
+        self._conn: Conn | None = None
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    async def _call(self, fn: Callable[[], T]) -> T:
+        if self._executor is None:
+            raise StoreError("the SQLite store is not open")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+
+    def _tx(self, fn: Callable[[Conn], T], *, write: bool) -> T:
+        """Run `fn` in one transaction on the store thread. Reads take a snapshot (deferred
+        BEGIN); writes take the write lock at once (IMMEDIATE)."""
+        conn = self._conn
+        if conn is None:
+            raise StoreError("the SQLite store is not open")
+        try:
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                result = fn(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise q.translate(exc) from exc
+        return result
+
+    async def _read(self, fn: Callable[[Conn], T]) -> T:
+        return await self._call(lambda: self._tx(fn, write=False))
+
+    async def _write(self, fn: Callable[[Conn], T]) -> T:
+        return await self._call(lambda: self._tx(fn, write=True))
+
+    def _now(self) -> str:
+        now = q.ts(self._clock())
+        assert now is not None
+        return now
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        if self._executor is not None:
+            return
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jobimport-sqlite")
+        try:
+            await self._call(self._open_sync)
+        except BaseException:
+            await self.close()
+            raise
+
+    def _open_sync(self) -> None:
+        memory = self.path == ":memory:"
+        if not memory:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=self._busy_timeout_ms / 1000, isolation_level=None
+            )
+        except sqlite3.Error as exc:
+            raise q.translate(exc) from exc
+        self._conn = conn
+        conn.row_factory = sqlite3.Row
+        deadline = time.monotonic() + self._busy_timeout_ms / 1000
+        pause_s = 0.01
+        while True:
+            try:
+                self._prepare(conn, wal=not memory)
+                return
+            except sqlite3.Error as exc:
+                error = q.translate(exc)
+                # Switching to WAL and the first look at the WAL index can answer "locked"
+                # without waiting on the busy handler while another process opens or closes
+                # the file, so the whole (idempotent) preparation is retried for a while.
+                if not isinstance(error, StoreUnavailable) or time.monotonic() >= deadline:
+                    raise error from exc
+            time.sleep(pause_s)  # on the store's own thread, never the event loop
+            pause_s = min(pause_s * 2, 0.2)
+
+    def _prepare(self, conn: Conn, *, wal: bool) -> None:
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        if wal and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        # NORMAL is durable in WAL except for the last commits on power loss, never corrupt.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn, self._now())
+
+    async def close(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        await asyncio.get_running_loop().run_in_executor(executor, self._close_sync)
+        executor.shutdown(wait=True)
+
+    def _close_sync(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    async def schema_version(self) -> int:
+        return await self._read(current_version)
+
+    # --- feeds ----------------------------------------------------------------------------
+
+    async def ensure_feeds(self, urls: Sequence[str]) -> None:
+        def go(conn: Conn) -> None:
+            conn.executemany(
+                "INSERT INTO feeds (url) VALUES (?) ON CONFLICT (url) DO NOTHING",
+                [(url,) for url in urls],
+            )
+
+        await self._write(go)
+
+    async def get_feed(self, url: str) -> FeedState | None:
+        def go(conn: Conn) -> FeedState | None:
+            row = conn.execute("SELECT * FROM feeds WHERE url = ?", (url,)).fetchone()
+            return None if row is None else q.feed_from_row(row)
+
+        return await self._read(go)
+
+    async def list_feeds(self) -> list[FeedState]:
+        def go(conn: Conn) -> list[FeedState]:
+            return [q.feed_from_row(r) for r in conn.execute("SELECT * FROM feeds ORDER BY url")]
+
+        return await self._read(go)
+
+    async def save_feed(self, state: FeedState) -> None:
+        def go(conn: Conn) -> None:
+            conn.execute("INSERT OR REPLACE INTO feeds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         q.feed_params(state))  # fmt: skip
+
+        await self._write(go)
+
+    # --- runs -----------------------------------------------------------------------------
+
+    async def start_or_get_run(self, feed_url: str, trigger: str) -> tuple[ImportRun, bool]:
+        return await self._write(
+            lambda conn: sqlite_runs.start_or_get(conn, feed_url, trigger, self._clock())
+        )
+
+    async def get_run(self, run_id: str) -> ImportRun | None:
+        return await self._read(lambda conn: load_run(conn, run_id))
+
+    async def list_runs(self, query: RunQuery) -> Page[ImportRun]:
+        where, params, order = q.run_filter(query)
+
+        def go(conn: Conn) -> Page[ImportRun]:
+            total = conn.execute(f"SELECT count(*) FROM import_logs WHERE {where}", params)
+            count = total.fetchone()[0]
+            rows = conn.execute(
+                f"SELECT * FROM import_logs WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+                [*params, query.limit, query.offset],
+            ).fetchall()
+            return Page(items=runs_from_rows(conn, rows), total=count)
+
+        return await self._read(go)
+
+    async def mark_run_running(self, run_id: str) -> ImportRun | None:
+        return await self._write(lambda conn: sqlite_runs.mark_running(conn, run_id, self._clock()))
+
+    async def finish_run_early(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        error: FeedErrorInfo | None = None,
+        fetch: FetchInfo | None = None,
+    ) -> ImportRun | None:
+        if not RunStatus(status).is_final:
+            raise ValueError(f"finish_run_early needs a final status, not {status!r}")
+        return await self._write(
+            lambda conn: sqlite_runs.finish_early(
+                conn, run_id, RunStatus(status), error, fetch, self._clock()
+            )
+        )
+
+    # --- staging --------------------------------------------------------------------------
+
+    async def reset_staging(self, run_id: str) -> None:
+        def go(conn: Conn) -> None:
+            conn.execute(
+                "DELETE FROM staged_batches WHERE run_id = ? AND run_id IN (SELECT id FROM"
+                " import_logs WHERE id = ? AND batches_total IS NULL)",
+                (run_id, run_id),
+            )
+
+        await self._write(go)
+
+    async def stage_batch(self, run_id: str, n: int, entries: Sequence[StagedEntry]) -> None:
+        payload = q.dumps([codec.entry_to_dict(e) for e in entries])
+
+        def go(conn: Conn) -> None:
+            run = known_run(conn, run_id)
+            # Once fetched, the staged batches are what the batch tasks apply: a late fetch
+            # task (a redelivery racing the first) must not change them.
+            if run.fetched or run.status.is_final:
+                return
+            conn.execute(
+                "INSERT OR REPLACE INTO staged_batches (run_id, n, entries, staged_at)"
+                " VALUES (?, ?, ?, ?)",
+                (run_id, n, payload, self._now()),
+            )
+
+        await self._write(go)
+
+    async def mark_run_fetched(
+        self,
+        run_id: str,
+        batches_total: int,
+        *,
+        fetch: FetchInfo | None = None,
+        error: FeedErrorInfo | None = None,
+    ) -> ImportRun:
+        if batches_total < 0:
+            raise ValueError("batches_total must not be negative")
+        return await self._write(
+            lambda conn: sqlite_runs.mark_fetched(
+                conn, run_id, batches_total, fetch, error, self._clock()
+            )
+        )
+
+    async def load_staged_batch(self, run_id: str, n: int) -> list[StagedEntry] | None:
+        def go(conn: Conn) -> list[StagedEntry] | None:
+            row = conn.execute(
+                "SELECT entries FROM staged_batches WHERE run_id = ? AND n = ?", (run_id, n)
+            ).fetchone()
+            return None if row is None else [codec.entry_from_dict(d) for d in q.loads(row[0])]
+
+        return await self._read(go)
+
+    async def pending_batches(self, run_id: str) -> list[int]:
+        def go(conn: Conn) -> list[int]:
+            row = conn.execute(
+                "SELECT batches_total FROM import_logs WHERE id = ?", (run_id,)
+            ).fetchone()
+            done = {r[0] for r in conn.execute(
+                "SELECT n FROM batch_results WHERE run_id = ?", (run_id,))}  # fmt: skip
+            if row is not None and row[0] is not None:
+                return [n for n in range(row[0]) if n not in done]
+            # Not fetched yet: the batches staged so far.
+            staged = conn.execute(
+                "SELECT n FROM staged_batches WHERE run_id = ? ORDER BY n", (run_id,)
+            )
+            return [r[0] for r in staged if r[0] not in done]
+
+        return await self._read(go)
+
+    # --- applying batches -----------------------------------------------------------------
+
+    async def apply_batch(
+        self, run_id: str, n: int, entries: Sequence[StagedEntry]
+    ) -> ApplyOutcome:
+        return await self._write(
+            lambda conn: sqlite_apply.apply_batch(conn, run_id, n, entries, self._clock())
+        )
+
+    async def get_batch_result(self, run_id: str, n: int) -> BatchResult | None:
+        def go(conn: Conn) -> BatchResult | None:
+            row = conn.execute(
+                "SELECT * FROM batch_results WHERE run_id = ? AND n = ?", (run_id, n)
+            ).fetchone()
+            return None if row is None else q.batch_result_from_row(row)
+
+        return await self._read(go)
+
+    # --- reconciliation -------------------------------------------------------------------
+
+    async def list_stale_runs(self, idle_since: datetime) -> list[ImportRun]:
+        return await self._read(lambda conn: sqlite_runs.stale_runs(conn, idle_since))
+
+    async def note_requeue(self, run_id: str) -> ImportRun | None:
+        return await self._write(lambda conn: sqlite_runs.note_requeue(conn, run_id, self._clock()))
+
+    async def fail_batch(self, run_id: str, n: int, reason: str, message: str) -> ApplyOutcome:
+        return await self._write(
+            lambda conn: sqlite_apply.fail_batch(conn, run_id, n, reason, message, self._clock())
+        )
+
+    # --- jobs -----------------------------------------------------------------------------
+
+    async def get_job(self, job_id: str) -> JobRecord | None:
+        def go(conn: Conn) -> JobRecord | None:
+            rows = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchall()
+            return job_records(conn, rows)[0] if rows else None
+
+        return await self._read(go)
+
+    async def list_jobs(self, query: JobQuery) -> Page[JobRecord]:
+        where, params = q.job_filter(query)
+        order = q.job_order(query)
+
+        def go(conn: Conn) -> Page[JobRecord]:
+            total = conn.execute(f"SELECT count(*) FROM jobs WHERE {where}", params).fetchone()
+            rows = conn.execute(
+                f"SELECT * FROM jobs WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+                [*params, query.limit, query.offset],
+            ).fetchall()
+            return Page(items=job_records(conn, rows), total=total[0])
+
+        return await self._read(go)
+
+    async def count_jobs(self) -> int:
+        return await self._read(
+            lambda conn: conn.execute("SELECT count(*) FROM jobs").fetchone()[0]
+        )
+
+    # --- metrics --------------------------------------------------------------------------
+
+    async def count_runs_by_status(self) -> dict[str, int]:
+        def go(conn: Conn) -> dict[str, int]:
+            rows = conn.execute("SELECT status, count(*) FROM import_logs GROUP BY status")
+            return {row[0]: row[1] for row in rows}
+
+        return await self._read(go)
+
+    async def sum_run_counts(self) -> RunCounts:
+        def go(conn: Conn) -> RunCounts:
+            row = conn.execute(
+                "SELECT coalesce(sum(fetched), 0) AS fetched, coalesce(sum(new), 0) AS new,"
+                " coalesce(sum(updated), 0) AS updated, coalesce(sum(unchanged), 0) AS unchanged,"
+                " coalesce(sum(failed), 0) AS failed FROM import_logs"
+            ).fetchone()
+            return q.counts_from_row(row)
+
+        return await self._read(go)
+
+
+if TYPE_CHECKING:
+    _protocol_check: type[Store] = SqliteStore

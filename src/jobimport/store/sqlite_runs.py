@@ -1,0 +1,168 @@
+"""Run bookkeeping of the SQLite store: loading runs with their failures, and every step that writes
+a run (import log) apart from adding a batch result (sqlite_apply). Each function runs inside the
+caller's transaction on the store thread (`BEGIN IMMEDIATE` for writes), so a step is all or
+nothing and no other process interleaves with it. Every write sets `updated_at` to `now`."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from jobimport.errors import StoreError
+from jobimport.models import (
+    FeedErrorInfo,
+    FetchInfo,
+    ImportRun,
+    ItemFailure,
+    RunStatus,
+    final_status,
+    new_run_id,
+)
+from jobimport.store import codec
+from jobimport.store import sqlite_queries as q
+
+Conn = sqlite3.Connection
+
+# Written exactly as in the partial indexes' WHERE (sqlite_schema), so the planner can use them.
+IN_FLIGHT_SQL = "status IN ('queued', 'running')"
+
+
+def load_run(conn: Conn, run_id: str) -> ImportRun | None:
+    row = conn.execute("SELECT * FROM import_logs WHERE id = ?", (run_id,)).fetchone()
+    if row is None:
+        return None
+    failures = conn.execute("SELECT * FROM run_failures WHERE run_id = ? ORDER BY seq", (run_id,))
+    return q.run_from_row(row, map(q.failure_from_row, failures))
+
+
+def runs_from_rows(conn: Conn, rows: list[sqlite3.Row]) -> list[ImportRun]:
+    """Runs of a listing, with their stored failures fetched in one query."""
+    failures: dict[str, list[ItemFailure]] = {row["id"]: [] for row in rows}
+    if rows:
+        marks = ", ".join("?" * len(rows))
+        for f in conn.execute(
+            f"SELECT * FROM run_failures WHERE run_id IN ({marks}) ORDER BY run_id, seq",
+            list(failures),
+        ):
+            failures[f["run_id"]].append(q.failure_from_row(f))
+    return [q.run_from_row(row, failures[row["id"]]) for row in rows]
+
+
+def known_run(conn: Conn, run_id: str) -> ImportRun:
+    run = load_run(conn, run_id)
+    if run is None:
+        raise StoreError(f"unknown run {run_id!r}")
+    return run
+
+
+def close_run(conn: Conn, run: ImportRun, status: RunStatus, now: datetime) -> None:
+    # duration_ms is stored (not computed) so the history can sort by it on an index.
+    started = run.started_at
+    duration = None if started is None else int((now - started).total_seconds() * 1000)
+    conn.execute(
+        "UPDATE import_logs SET status = ?, finished_at = ?, duration_ms = ?, updated_at = ?"
+        " WHERE id = ?",
+        (status.value, q.ts(now), duration, q.ts(now), run.id),
+    )
+
+
+def maybe_close(conn: Conn, run_id: str, now: datetime) -> ImportRun:
+    """Close the run if it is fetched, every batch has a result and it is still in flight."""
+    run = known_run(conn, run_id)
+    total = run.batches_total
+    if total is not None and run.batches_done >= total and not run.status.is_final:
+        close_run(conn, run, final_status(run.counts, run.error), now)
+        run = known_run(conn, run_id)
+    return run
+
+
+def start_or_get(conn: Conn, feed_url: str, trigger: str, now: datetime) -> tuple[ImportRun, bool]:
+    """Store.start_or_get_run; the partial unique index on in-flight runs backs the check."""
+    row = conn.execute(
+        f"SELECT id FROM import_logs WHERE feed_url = ? AND {IN_FLIGHT_SQL}", (feed_url,)
+    ).fetchone()
+    if row is not None:
+        return known_run(conn, row["id"]), False
+    run_id = new_run_id(now)
+    conn.execute(
+        "INSERT INTO import_logs (id, feed_url, status, trigger, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (run_id, feed_url, RunStatus.QUEUED.value, trigger, q.ts(now), q.ts(now)),
+    )
+    return known_run(conn, run_id), True
+
+
+def mark_running(conn: Conn, run_id: str, now: datetime) -> ImportRun | None:
+    cursor = conn.execute(
+        "UPDATE import_logs SET status = 'running', attempts = attempts + 1,"
+        " started_at = coalesce(started_at, ?), updated_at = ?"
+        f" WHERE id = ? AND {IN_FLIGHT_SQL}",
+        (q.ts(now), q.ts(now), run_id),
+    )
+    return load_run(conn, run_id) if cursor.rowcount else None
+
+
+def finish_early(
+    conn: Conn,
+    run_id: str,
+    status: RunStatus,
+    error: FeedErrorInfo | None,
+    fetch: FetchInfo | None,
+    now: datetime,
+) -> ImportRun | None:
+    run = load_run(conn, run_id)
+    if run is None or run.fetched or run.status.is_final:
+        return None
+    conn.execute(
+        "UPDATE import_logs SET error = ?, fetch = ? WHERE id = ?",
+        (q.dumps_opt(codec.error_to_dict(error)), q.dumps_opt(codec.fetch_to_dict(fetch)), run_id),
+    )
+    close_run(conn, run, status, now)
+    conn.execute("DELETE FROM staged_batches WHERE run_id = ?", (run_id,))
+    return load_run(conn, run_id)
+
+
+def mark_fetched(
+    conn: Conn,
+    run_id: str,
+    batches_total: int,
+    fetch: FetchInfo | None,
+    error: FeedErrorInfo | None,
+    now: datetime,
+) -> ImportRun:
+    run = known_run(conn, run_id)
+    if run.fetched or run.status.is_final:
+        return run
+    conn.execute(
+        "UPDATE import_logs SET batches_total = ?, fetch = ?, error = ?, updated_at = ?"
+        " WHERE id = ?",
+        (
+            batches_total,
+            q.dumps_opt(codec.fetch_to_dict(fetch)),
+            q.dumps_opt(codec.error_to_dict(error)),
+            q.ts(now),
+            run_id,
+        ),
+    )
+    return maybe_close(conn, run_id, now)
+
+
+def note_requeue(conn: Conn, run_id: str, now: datetime) -> ImportRun | None:
+    """Store.note_requeue: one conditional update, then the run as it is after it."""
+    cursor = conn.execute(
+        "UPDATE import_logs SET requeues = requeues + 1, updated_at = ?"
+        f" WHERE id = ? AND {IN_FLIGHT_SQL}",
+        (q.ts(now), run_id),
+    )
+    return load_run(conn, run_id) if cursor.rowcount else None
+
+
+def stale_runs(conn: Conn, idle_since: datetime) -> list[ImportRun]:
+    """Store.list_stale_runs, oldest first. Without statistics the planner would pick the status
+    index and sort; the partial index holds exactly the candidates, already in order."""
+    rows = conn.execute(
+        "SELECT * FROM import_logs INDEXED BY import_logs_stale"
+        f" WHERE {IN_FLIGHT_SQL} AND updated_at < ? ORDER BY updated_at, id",
+        (q.ts(idle_since),),
+    ).fetchall()
+    return runs_from_rows(conn, rows)

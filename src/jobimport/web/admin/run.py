@@ -1,0 +1,45 @@
+"""One run: its counts, timings, the feed's HTTP outcome and error, and its failed items grouped
+by reason. While it runs, static/js/run.js ticks the counters from /api/events."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from jobimport.models import job_id
+from jobimport.web import keys
+from jobimport.web.admin.render import can_read, not_found, render, sign_in
+from jobimport.web.admin.views import FailuresView, read_view
+from jobimport.web.api.imports import RUN_ID, full_log, summary
+
+
+def job_link(identity: str | None) -> str | None:
+    """The admin page of the stored job an item failure names (a duplicate's first copy)."""
+    if not identity or ":" not in identity:
+        return None
+    source, _, external_id = identity.partition(":")
+    return f"/jobs/{job_id(source, external_id)}"
+
+
+async def run_page(request: web.Request) -> web.Response:
+    if not can_read(request):
+        return sign_in(request)
+    run_id = request.match_info["id"]
+    run = await request.app[keys.STORE].get_run(run_id) if RUN_ID.match(run_id) else None
+    if run is None:
+        return not_found(request, f"No import with id “{run_id}”.")
+    view, _ = read_view(FailuresView, request.query)
+    failures = full_log(run).failures
+    shown = failures[view.offset : view.offset + view.limit]
+    reasons = sorted(run.failure_counts.items(), key=lambda item: (-item[1], item[0]))
+    context = {
+        "page": "run",
+        "title": f"Import {run.id}",
+        "run": summary(run),
+        "view": view,
+        "failures": shown,
+        "failures_total": len(failures),
+        "reasons": reasons,
+        "reasons_max": max((n for _, n in reasons), default=1),
+        "job_link": job_link,
+    }
+    return render(request, "admin/run.html", context)

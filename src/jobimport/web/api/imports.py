@@ -1,0 +1,141 @@
+"""Import logs: the history listing, one log with its failures and progress, starting imports,
+and the seeds' `/api/import-logs`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+
+from jobimport.models import ImportRun
+from jobimport.store.base import RunQuery
+from jobimport.web import keys
+from jobimport.web.api.params import paging, parse_query, query_key, read_json_body
+from jobimport.web.api.schemas import (
+    FailureQuery,
+    ImportDetail,
+    ImportListQuery,
+    ImportLog,
+    ImportPage,
+    ImportRequest,
+    ImportSummary,
+    NoQuery,
+    Progress,
+    RunsAccepted,
+)
+from jobimport.web.errors import ApiError, bad_parameter, not_found
+from jobimport.web.respond import json_model
+
+RUN_ID = re.compile(r"^[0-9a-f]{24}$")
+RECENT_LOGS = 20
+
+# Public sort names → RunQuery.sort keys (the store's names).
+IMPORT_SORTS = {
+    "createdAt": "created_at",
+    "startedAt": "started_at",
+    "durationMs": "duration",
+    "fileName": "feed_url",
+    "status": "status",
+    "totalFetched": "fetched",
+    "newJobs": "new",
+    "updatedJobs": "updated",
+    "unchangedJobs": "unchanged",
+    "failedJobs": "failed",
+}
+
+
+def summary(run: ImportRun) -> ImportSummary:
+    log = run.to_log()
+    log.pop("failures")
+    return ImportSummary.model_validate(log)
+
+
+def full_log(run: ImportRun) -> ImportLog:
+    return ImportLog.model_validate(run.to_log())
+
+
+async def list_imports(request: web.Request) -> web.Response:
+    """GET /api/imports: import logs, newest first unless sorted otherwise; filtered, paged."""
+    params = parse_query(request, ImportListQuery)
+    if params.since and params.until and params.since >= params.until:
+        raise bad_parameter("until", "must be later than 'since'")
+    filters: dict[str, Any] = params.model_dump(exclude={"limit", "cursor", "page"})
+    page = paging(params.limit, params.cursor, params.page, query_key(filters))
+    query = RunQuery(
+        feed_url=params.feed,
+        statuses=tuple(params.status),
+        only_with_failures=params.withFailures,
+        created_after=params.since,
+        created_before=params.until,
+        sort=IMPORT_SORTS[params.sort],
+        descending=params.order == "desc",
+        limit=page.limit,
+        offset=page.offset,
+    )
+    result = await request.app[keys.STORE].list_runs(query)
+    body = ImportPage(
+        items=[summary(run) for run in result.items],
+        total=result.total,
+        next=page.next_cursor(len(result.items), result.total),
+    )
+    return json_model(body)
+
+
+async def get_import(request: web.Request) -> web.Response:
+    """GET /api/imports/{id}: one import log, its failures paged, its batch progress."""
+    run_id = request.match_info["id"]
+    params = parse_query(request, FailureQuery)
+    run = await request.app[keys.STORE].get_run(run_id) if RUN_ID.match(run_id) else None
+    if run is None:
+        raise not_found("import", run_id)
+    page = paging(
+        params.failuresLimit,
+        params.failuresCursor,
+        params.failuresPage,
+        query_key({"run": run.id}),
+        names=("failuresCursor", "failuresPage"),
+    )
+    failures = full_log(run).failures
+    shown = failures[page.offset : page.offset + page.limit]
+    percent = None
+    if run.batches_total:
+        percent = round(100 * run.batches_done / run.batches_total, 1)
+    elif run.batches_total == 0 or run.status.is_final:
+        percent = 100.0
+    detail = ImportDetail(
+        **summary(run).model_dump(),
+        failures=shown,
+        failuresTotal=len(failures),
+        failuresNext=page.next_cursor(len(shown), len(failures)),
+        progress=Progress(
+            batchesTotal=run.batches_total, batchesDone=run.batches_done, percent=percent
+        ),
+    )
+    return json_model(detail)
+
+
+async def recent_logs(request: web.Request) -> web.Response:
+    """GET /api/import-logs: the 20 most recent import logs, in full, newest first."""
+    parse_query(request, NoQuery)
+    result = await request.app[keys.STORE].list_runs(RunQuery(limit=RECENT_LOGS))
+    return web.json_response([full_log(run).model_dump(mode="json") for run in result.items])
+
+
+async def start_imports(request: web.Request) -> web.Response:
+    """POST /api/imports: start a run of each given (or every configured) feed; 202."""
+    settings = request.app[keys.SETTINGS]
+    body = await read_json_body(request, ImportRequest, optional=True)
+    configured = list(settings.feeds)
+    urls = configured if body is None or body.feeds is None else list(dict.fromkeys(body.feeds))
+    unknown = [url for url in urls if url not in configured]
+    if unknown:
+        raise ApiError(
+            400,
+            "unknown_feed",
+            f"not a configured feed: {unknown[0]}",
+            {"feeds": unknown, "configured": configured},
+        )
+    scheduler = request.app[keys.SERVICES].scheduler
+    runs = await scheduler.start_runs(urls, trigger="api")
+    return json_model(RunsAccepted(runs=[full_log(run) for run in runs]), status=202)

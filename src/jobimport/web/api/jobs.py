@@ -1,0 +1,98 @@
+"""Imported jobs: search, filter, page; one job with its raw item."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+
+from jobimport.store.base import JobQuery, JobRecord
+from jobimport.web import keys
+from jobimport.web.api.params import paging, parse_query, query_key
+from jobimport.web.api.schemas import JobDetail, JobListQuery, JobOut, JobPage, NoQuery
+from jobimport.web.errors import not_found
+from jobimport.web.respond import json_model
+
+JOB_ID = re.compile(r"^[0-9a-f]{24}$")
+
+# Public sort names → JobQuery.sort keys (the store's names).
+JOB_SORTS = {
+    "updatedAt": "last_changed_at",
+    "publishedAt": "published_at",
+    "firstSeenAt": "first_seen_at",
+    "lastSeenAt": "last_seen_at",
+    "title": "title",
+    "company": "company",
+}
+
+
+def job_fields(record: JobRecord) -> dict[str, Any]:
+    job = record.job
+    return {
+        "id": record.id,
+        "source": job.source,
+        "externalId": job.external_id,
+        "title": job.title,
+        "company": job.company,
+        "location": job.location,
+        "type": job.job_type,
+        "categories": list(job.categories),
+        "summary": job.summary,
+        "descriptionHtml": job.description_html,
+        "url": job.url,
+        "logoUrl": job.logo_url,
+        "publishedAt": job.published_at,
+        "firstSeenAt": record.first_seen_at,
+        "lastSeenAt": record.last_seen_at,
+        "updatedAt": record.last_changed_at,
+        "firstSeenRunId": record.first_seen_run_id,
+        "lastSeenRunId": record.last_seen_run_id,
+        "lastChangedRunId": record.last_changed_run_id,
+        "feeds": list(record.feeds),
+    }
+
+
+async def list_jobs(request: web.Request) -> web.Response:
+    """GET /api/jobs: imported jobs, most recently changed first unless sorted otherwise."""
+    params = parse_query(request, JobListQuery)
+    filters: dict[str, Any] = params.model_dump(exclude={"limit", "cursor", "page"})
+    page = paging(params.limit, params.cursor, params.page, query_key(filters))
+    query = JobQuery(
+        text=params.q,
+        source=params.source,
+        feed_url=params.feed,
+        company=params.company,
+        location=params.location,
+        job_type=params.type,
+        category=params.category,
+        updated_since=params.updatedSince,
+        sort=JOB_SORTS[params.sort],
+        descending=params.order == "desc",
+        limit=page.limit,
+        offset=page.offset,
+    )
+    result = await request.app[keys.STORE].list_jobs(query)
+    body = JobPage(
+        items=[JobOut.model_validate(job_fields(r)) for r in result.items],
+        total=result.total,
+        next=page.next_cursor(len(result.items), result.total),
+    )
+    return json_model(body)
+
+
+async def get_job(request: web.Request) -> web.Response:
+    """GET /api/jobs/{id}: one job, with its plain-text description and raw item."""
+    job_id = request.match_info["id"]
+    parse_query(request, NoQuery)
+    record = await request.app[keys.STORE].get_job(job_id) if JOB_ID.match(job_id) else None
+    if record is None:
+        raise not_found("job", job_id)
+    detail = JobDetail.model_validate(
+        {
+            **job_fields(record),
+            "descriptionText": record.job.description_text,
+            "raw": record.job.raw,
+        }
+    )
+    return json_model(detail)

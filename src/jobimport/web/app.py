@@ -1,0 +1,123 @@
+"""`create_app(settings, role)`: the only composition root of the HTTP service.
+
+Each resource is opened in its own `cleanup_ctx`, in dependency order, and closed in reverse:
+store → HTTP client session → event bus → queue → services + task processing (worker, tick)
+→ metrics observer. At shutdown, open SSE streams are stopped first (`on_shutdown`), so the
+server's graceful wait is not held up by them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from aiohttp_sse import EventSourceResponse
+
+from jobimport.errors import SettingsError
+from jobimport.feeds.fetch import make_client_session
+from jobimport.runtime import (
+    ROLES,
+    Role,
+    build_services,
+    events_context,
+    processing_context,
+    queue_context,
+    store_context,
+)
+from jobimport.settings import Settings
+from jobimport.store import utc_now
+from jobimport.web import keys
+from jobimport.web.admin.routes import add_admin_routes
+from jobimport.web.api.docs import type_of
+from jobimport.web.api.routes import ROUTES, add_routes
+from jobimport.web.middleware import auth_middleware, error_middleware, request_id_middleware
+from jobimport.web.openapi import build_openapi
+from jobimport.web.telemetry import Metrics, following
+
+CleanupCtx = Callable[[web.Application], AsyncIterator[None]]
+
+
+def check_role(settings: Settings, role: str) -> Role:
+    """The role, if this configuration can run it; SettingsError naming what is missing."""
+    if role not in ROLES or role == "inline":
+        raise SettingsError(f"unknown role {role!r}; use all, web or worker")
+    if role in ("web", "worker") and not settings.redis_url:
+        raise SettingsError(
+            f"--role {role} shares work through Redis: set JOBIMPORT_REDIS_URL "
+            "(or run --role all, which needs no Redis)"
+        )
+    return role
+
+
+def create_app(
+    settings: Settings, role: str = "all", *, clock: Callable[[], datetime] = utc_now
+) -> web.Application:
+    checked = check_role(settings, role)
+    app = web.Application(
+        middlewares=[request_id_middleware, error_middleware, auth_middleware],
+        client_max_size=1024 * 1024,
+    )
+    app[keys.SETTINGS] = settings
+    app[keys.ROLE] = checked
+    app[keys.STARTED_AT] = clock()
+    app[keys.STREAMS] = set()
+    app[keys.METRICS] = Metrics(checked)
+    app[keys.OPENAPI] = build_openapi(ROUTES)
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.PackageLoader("jobimport.web", "templates"),
+        autoescape=jinja2.select_autoescape(default=True),
+        filters={"type_of": type_of},
+    )
+    add_routes(app)
+    add_admin_routes(app)
+    app.cleanup_ctx.extend(_contexts(checked, clock))
+    app.on_shutdown.append(_stop_streams)
+    return app
+
+
+def _contexts(role: Role, clock: Callable[[], datetime]) -> list[CleanupCtx]:
+    async def store(app: web.Application) -> AsyncIterator[None]:
+        async with store_context(app[keys.SETTINGS], clock) as opened:
+            app[keys.STORE] = opened
+            yield
+
+    async def session(app: web.Application) -> AsyncIterator[None]:
+        async with make_client_session(app[keys.SETTINGS]) as opened:
+            app[keys.SESSION] = opened
+            yield
+
+    async def events(app: web.Application) -> AsyncIterator[None]:
+        async with events_context(app[keys.SETTINGS], role) as opened:
+            app[keys.EVENTS] = opened
+            yield
+
+    async def queue(app: web.Application) -> AsyncIterator[None]:
+        async with queue_context(app[keys.SETTINGS], role) as opened:
+            app[keys.QUEUE] = opened
+            yield
+
+    async def processing(app: web.Application) -> AsyncIterator[None]:
+        settings = app[keys.SETTINGS]
+        services = build_services(
+            settings, app[keys.STORE], app[keys.SESSION], app[keys.EVENTS], app[keys.QUEUE], clock
+        )
+        app[keys.SERVICES] = services
+        async with processing_context(settings, role, app[keys.QUEUE], services) as running:
+            app[keys.PROCESSING] = running
+            yield
+
+    async def metrics(app: web.Application) -> AsyncIterator[None]:
+        async with following(app[keys.METRICS], app[keys.EVENTS].bus):
+            yield
+
+    return [store, session, events, queue, processing, metrics]
+
+
+async def _stop_streams(app: web.Application) -> None:
+    streams: set[EventSourceResponse] = app[keys.STREAMS]
+    for stream in list(streams):
+        stream.stop_streaming()

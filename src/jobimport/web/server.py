@@ -1,0 +1,50 @@
+"""Running an app on a socket until told to stop, and the rule for which addresses are safe
+without a token."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+
+import structlog
+from aiohttp import web
+
+log = structlog.get_logger(__name__)
+SHUTDOWN_GRACE_S = 3.0
+"""In-flight requests get this long at shutdown; SSE streams are stopped at once, task
+processing stops after. Together well inside the 10 s an orchestrator allows."""
+
+
+def is_loopback(host: str) -> bool:
+    """True when every address `host` names is a loopback address (127.0.0.0/8, ::1)."""
+    if host in ("", "*"):
+        return False
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos)
+
+
+async def serve_until(
+    app: web.Application, host: str, port: int, stop: asyncio.Event
+) -> list[tuple[str, int]]:
+    """Serve `app` on host:port until `stop` is set, then shut down gracefully: stop accepting,
+    stop SSE streams, let requests finish (SHUTDOWN_GRACE_S), close the resources."""
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_S)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        addresses = [addr[:2] for addr in runner.addresses]
+        log.info("listening", host=host, port=port, addresses=[f"{h}:{p}" for h, p in addresses])
+        await stop.wait()
+        log.info("shutting down")
+        return addresses
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,360 @@
+// Shared by every admin page: formatting (the rules of admin/format.py), API calls with the one
+// error envelope, the admin token, the error banner, the live event stream with its indicator,
+// filling a run's fields, the "Run now" dialog and the sign-in form. No framework, no build step.
+
+export const config = JSON.parse(document.getElementById("page-config")?.textContent || "{}");
+
+// --- formatting ---------------------------------------------------------------------------
+
+export const STATUS_LABELS = {
+  queued: "Queued", running: "Running", succeeded: "Succeeded", partial: "Partial",
+  failed: "Failed", not_modified: "Not modified", cancelled: "Cancelled",
+};
+
+export function shortUrl(url, limit = 48) {
+  let text;
+  try {
+    const u = new URL(url);
+    text = (u.host.replace(/^www\./, "") + u.pathname + u.search).replace(/\/+$/, "") || u.host;
+  } catch {
+    text = url;
+  }
+  if (text.length <= limit) return text;
+  const head = Math.floor((limit - 1) / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - (limit - 1 - head))}`;
+}
+
+export function ago(date, now = new Date()) {
+  if (!date) return "—";
+  let seconds = Math.trunc((now - date) / 1000);
+  const future = seconds < 0;
+  seconds = Math.abs(seconds);
+  if (seconds < 5) return future ? "in a moment" : "just now";
+  let amount;
+  if (seconds < 60) amount = `${seconds} s`;
+  else if (seconds < 3600) amount = `${Math.floor(seconds / 60)} min`;
+  else if (seconds < 86400) amount = `${Math.floor(seconds / 3600)} h`;
+  else amount = `${Math.floor(seconds / 86400)} d`;
+  return future ? `in ${amount}` : `${amount} ago`;
+}
+
+export function duration(ms) {
+  if (ms === null || ms === undefined) return "—";
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.floor(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+export const num = (n) => (n === null || n === undefined ? "—" : n.toLocaleString("en-US"));
+
+function hoverTime(date) {
+  const utc = date.toISOString().slice(0, 19).replace("T", " ");
+  return `${date.toLocaleString()} (${utc} UTC)`;
+}
+
+export function timeElement(iso) {
+  if (!iso) {
+    const dash = document.createElement("span");
+    dash.className = "text-slate-500";
+    dash.textContent = "—";
+    return dash;
+  }
+  const el = document.createElement("time");
+  const date = new Date(iso);
+  el.dateTime = iso;
+  el.dataset.ago = "";
+  el.title = hoverTime(date);
+  el.textContent = ago(date);
+  return el;
+}
+
+// --- API ----------------------------------------------------------------------------------
+
+export class ApiError extends Error {
+  constructor(message, status = 0, code = "network") {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export async function api(path, options = {}) {
+  let resp;
+  try {
+    resp = await fetch(path, {
+      credentials: "same-origin", ...options,
+      headers: { Accept: "application/json", ...(options.headers || {}) },
+    });
+  } catch {
+    throw new ApiError("The server did not answer. Is it running?");
+  }
+  if (resp.status === 204) return null;
+  const body = await resp.json().catch(() => null);
+  if (!resp.ok) {
+    const error = body?.error;
+    throw new ApiError(error?.message || `HTTP ${resp.status}`, resp.status, error?.code);
+  }
+  return body;
+}
+
+const TOKEN_KEY = "jobimport.adminToken";
+export const getToken = () => sessionStorage.getItem(TOKEN_KEY);
+export const setToken = (token) => sessionStorage.setItem(TOKEN_KEY, token);
+export const forgetToken = () => sessionStorage.removeItem(TOKEN_KEY);
+
+// --- banner and toast ---------------------------------------------------------------------
+
+let retryAction = null;
+
+export function showError(message, retry) {
+  const banner = document.getElementById("error-banner");
+  banner.querySelector("[data-error-text]").textContent = message;
+  retryAction = retry;
+  banner.hidden = false;
+}
+
+export function hideError() {
+  document.getElementById("error-banner").hidden = true;
+}
+
+export function toast(parts) {
+  const box = document.getElementById("toast");
+  box.replaceChildren(...parts);
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { box.hidden = true; }, 6000);
+}
+
+// --- a run's fields -----------------------------------------------------------------------
+
+function setText(el, text, flash) {
+  if (el.textContent === text) return;
+  el.textContent = text;
+  if (flash) {
+    el.classList.remove("flash");
+    void el.offsetWidth; // restart the animation
+    el.classList.add("flash");
+  }
+}
+
+const COUNTS = ["totalFetched", "totalImported", "newJobs", "updatedJobs", "unchangedJobs", "failedJobs"];
+
+// Fill every [data-f], [data-badge] and [data-progress] under `root` from an import log
+// (templates/admin/macros.html renders the same elements on the server).
+export function fillRun(root, run, { flash = false } = {}) {
+  const f = (name) => root.querySelectorAll(`[data-f="${name}"]`);
+  if (root.dataset.runId !== undefined) {
+    root.dataset.runId = run.id;
+    root.dataset.status = run.status;
+    root.dataset.created = run.createdAt;
+  }
+  for (const a of f("fileName")) {
+    a.href = `/imports/${run.id}`;
+    a.title = run.fileName;
+    a.textContent = config.feeds?.[run.fileName] || shortUrl(run.fileName);
+  }
+  for (const el of f("trigger")) el.textContent = run.trigger;
+  for (const el of f("started")) el.replaceChildren(timeElement(run.startedAt || run.createdAt));
+  for (const el of f("startedAt")) el.replaceChildren(timeElement(run.startedAt));
+  for (const el of f("finishedAt")) el.replaceChildren(timeElement(run.finishedAt));
+  const running = run.status === "running" && run.startedAt;
+  for (const el of f("durationMs")) {
+    if (running) el.dataset.since = run.startedAt;
+    else delete el.dataset.since;
+    el.textContent = running ? duration(Date.now() - Date.parse(run.startedAt)) : duration(run.durationMs);
+  }
+  for (const name of COUNTS) for (const el of f(name)) setText(el, num(run[name]), flash);
+  for (const el of f("failedJobs")) {
+    el.classList.toggle("text-rose-700", run.failedJobs > 0);
+    el.classList.toggle("font-semibold", run.failedJobs > 0);
+  }
+  for (const el of f("batches")) {
+    el.textContent = run.batchesTotal === null ? "—" : `${run.batchesDone} of ${run.batchesTotal}`;
+  }
+  for (const badge of root.querySelectorAll("[data-badge]")) {
+    badge.className = `badge badge-${run.status}`;
+    badge.querySelector("[data-badge-text]").textContent = STATUS_LABELS[run.status] || run.status;
+  }
+  const live = run.status === "queued" || run.status === "running";
+  for (const wrap of root.querySelectorAll("[data-progress]")) {
+    wrap.hidden = !live;
+    const bar = wrap.querySelector("progress");
+    const text = wrap.querySelector("[data-progress-text]");
+    if (run.batchesTotal) {
+      bar.max = run.batchesTotal;
+      bar.value = run.batchesDone;
+      text.textContent = `${run.batchesDone}/${run.batchesTotal} batches`;
+    } else {
+      bar.removeAttribute("value"); // indeterminate until the feed is staged
+      text.textContent = run.status === "running" ? "fetching…" : "waiting…";
+    }
+  }
+}
+
+// --- live events --------------------------------------------------------------------------
+
+export const EVENT_TYPES = ["run.queued", "run.started", "run.progress", "run.finished", "feed.failed"];
+
+// Follow /api/events. EventSource reconnects by itself and sends Last-Event-ID, so the server
+// replays what was missed. `onOpen` runs at every (re)connection: the page re-reads its view,
+// which covers what happened before the first connection and after a long outage.
+export function connectEvents(onEvent, { onOpen } = {}) {
+  const pill = document.getElementById("live");
+  const label = pill.querySelector("[data-live-text]");
+  pill.hidden = false;
+  const set = (state, text) => { pill.dataset.state = state; label.textContent = text; };
+  const open = () => {
+    const source = new EventSource("/api/events");
+    set("connecting", "Connecting…");
+    source.onopen = () => {
+      set("live", "Live");
+      onOpen?.();
+    };
+    source.onerror = () => {
+      if (source.readyState === EventSource.CLOSED) {
+        // The server refused the stream (e.g. an HTTP error): the browser gave up, so retry.
+        set("offline", "Offline — retrying");
+        setTimeout(open, 5000);
+      } else {
+        set("reconnecting", "Reconnecting…");
+      }
+    };
+    for (const type of EVENT_TYPES) {
+      source.addEventListener(type, (e) => onEvent(type, JSON.parse(e.data).run));
+    }
+  };
+  open();
+}
+
+// Re-render a region ([data-refresh-region] with an id) from a fresh copy of this page.
+export async function refreshRegion(id) {
+  const resp = await fetch(location.href, { credentials: "same-origin" });
+  if (!resp.ok) throw new ApiError(`HTTP ${resp.status}`, resp.status);
+  const doc = new DOMParser().parseFromString(await resp.text(), "text/html");
+  const fresh = doc.getElementById(id);
+  const current = document.getElementById(id);
+  if (fresh && current) {
+    current.replaceWith(document.importNode(fresh, true));
+    enhance(document.getElementById(id));
+  }
+}
+
+export function debounce(fn, wait) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), wait);
+  };
+}
+
+// --- page enhancements --------------------------------------------------------------------
+
+const runListeners = [];
+export const onRunsStarted = (listener) => runListeners.push(listener);
+
+export function enhance(root = document) {
+  for (const button of root.querySelectorAll("[data-run-now]")) button.hidden = false;
+  for (const el of root.querySelectorAll("time[data-ago]")) el.title = hoverTime(new Date(el.dateTime));
+}
+
+function tick() {
+  const now = new Date();
+  for (const el of document.querySelectorAll("time[data-ago]")) el.textContent = ago(new Date(el.dateTime), now);
+  for (const el of document.querySelectorAll("[data-since]")) el.textContent = duration(now - Date.parse(el.dataset.since));
+}
+
+function setUpRunDialog() {
+  const dialog = document.getElementById("run-dialog");
+  const form = dialog.querySelector("[data-run-form]");
+  const error = form.querySelector("[data-run-error]");
+  const tokenField = form.querySelector("[data-token-field]");
+  const signOut = document.querySelector("[data-sign-out]");
+  const syncToken = () => {
+    if (tokenField) tokenField.hidden = Boolean(getToken());
+    signOut.classList.toggle("hidden", !getToken());
+  };
+  syncToken();
+  document.addEventListener("click", (e) => {
+    const button = e.target.closest("[data-run-now]");
+    if (!button) return;
+    form.feed.value = button.dataset.feed || "";
+    error.hidden = true;
+    syncToken();
+    dialog.showModal();
+  });
+  form.querySelector("[data-dialog-close]").addEventListener("click", () => dialog.close());
+  signOut.addEventListener("click", async () => {
+    forgetToken();
+    await api("/api/session", { method: "DELETE" }).catch(() => null);
+    location.reload();
+  });
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const token = config.tokenRequired ? getToken() || form.token.value : null;
+    const feed = form.feed.value;
+    const headers = token ? { Authorization: `Bearer ${token}` } : {};
+    const options = { method: "POST", headers };
+    if (feed) {
+      options.body = JSON.stringify({ feeds: [feed] });
+      headers["Content-Type"] = "application/json";
+    }
+    const submit = form.querySelector('[type="submit"]');
+    submit.disabled = true;
+    try {
+      const data = await api("/api/imports", options);
+      if (token) setToken(token);
+      dialog.close();
+      syncToken();
+      for (const listener of runListeners) listener(data.runs);
+      const link = document.createElement("a");
+      link.href = data.runs.length === 1 ? `/imports/${data.runs[0].id}` : "/";
+      link.textContent = "View";
+      const n = data.runs.length;
+      toast([`Started ${n} import${n === 1 ? "" : "s"}. `, link]);
+    } catch (err) {
+      if (err.status === 401) {
+        forgetToken();
+        syncToken();
+        error.textContent = "That token was not accepted. Check JOBIMPORT_ADMIN_TOKEN.";
+        form.token?.focus();
+      } else {
+        error.textContent = err.message;
+      }
+      error.hidden = false;
+    } finally {
+      submit.disabled = false;
+    }
+  });
+}
+
+function setUpSignIn() {
+  const form = document.querySelector("[data-sign-in]");
+  if (!form) return;
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const token = form.token.value;
+    try {
+      await api("/api/session", {
+        method: "POST", body: JSON.stringify({ token }),
+        headers: { "Content-Type": "application/json" },
+      });
+      setToken(token);
+      location.reload();
+    } catch (err) {
+      const error = form.querySelector("[data-sign-in-error]");
+      error.textContent = err.status === 401 ? "That token was not accepted." : err.message;
+      error.hidden = false;
+    }
+  });
+}
+
+document.querySelector("[data-error-retry]")?.addEventListener("click", () => {
+  hideError();
+  retryAction?.();
+});
+setUpRunDialog();
+setUpSignIn();
+enhance();
+setInterval(tick, 1000);

@@ -1,0 +1,50 @@
+"""The `store` fixture runs every contract test once per backend.
+
+The MongoDB leg uses a real server when JOBIMPORT_TEST_MONGO_URL is set. Otherwise it runs the
+MongoDB backend's real queries on mongomock's in-memory engine through a test-only async adapter,
+and the test id says `mongomock`, never `mongodb`.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from jobimport.store.base import Store
+
+MONGO_URL = os.environ.get("JOBIMPORT_TEST_MONGO_URL")
+BACKENDS = ["sqlite", "mongodb-server" if MONGO_URL else "mongomock"]
+
+
+async def open_backend(kind: str, tmp_path: Path) -> Store:
+    if kind == "sqlite":
+        from jobimport.store.sqlite import SqliteStore
+
+        store: Store = SqliteStore(tmp_path / "contract.db")
+    elif kind == "mongodb-server":
+        from jobimport.store.mongo import MongoStore
+
+        assert MONGO_URL is not None
+        store = MongoStore(MONGO_URL, database=f"jobimport_test_{uuid.uuid4().hex[:12]}")
+    else:
+        from jobimport.store.mongo import MongoStore
+        from tests.store.mongomock_adapter import MongomockAsyncClient
+
+        store = MongoStore(
+            "mongodb://mongomock.invalid", database="jobimport_test", client=MongomockAsyncClient()
+        )
+    await store.open()
+    return store
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    backend = await open_backend(request.param, tmp_path)
+    try:
+        yield backend
+    finally:
+        await backend.close()

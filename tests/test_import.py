@@ -1,0 +1,225 @@
+"""End to end: real HTTP on loopback → fetch → parse → normalize → stage → apply into SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from jobimport.feeds.fetch import make_client_session
+from jobimport.models import ImportRun, RunStatus
+from jobimport.pipeline import Pipeline
+from jobimport.settings import Settings
+from jobimport.store import open_store
+from jobimport.store.base import JobQuery, Store
+from tests.feedgen import Item, items, rss
+from tests.feedserver import FeedServer
+
+
+@pytest.fixture
+async def server(aiohttp_server: Any) -> FeedServer:
+    feeds = FeedServer()
+    running = await aiohttp_server(feeds.app())
+    feeds.base_url = str(running.make_url("")).rstrip("/")
+    return feeds
+
+
+@pytest.fixture
+async def pipeline(make_settings: Callable[..., Settings]) -> AsyncIterator[Pipeline]:
+    settings = make_settings(batch_size=7)
+    store: Store = open_store(settings.database_url)
+    await store.open()
+    async with make_client_session(settings) as session:
+        yield Pipeline(settings, store, session)
+    await store.close()
+
+
+def check_invariants(run: ImportRun) -> None:
+    c = run.counts
+    assert c.fetched == c.imported + c.failed
+    assert c.imported == c.new + c.updated + c.unchanged
+
+
+async def test_overlapping_feeds_give_one_job_per_identity(
+    server: FeedServer, pipeline: Pipeline
+) -> None:
+    all_jobs = server.put("/all", rss(items(range(1, 21))))
+    category = server.put("/data-science", rss(items(range(11, 31))))
+
+    first = await pipeline.import_inline(all_jobs)
+    second = await pipeline.import_inline(category)
+
+    assert (first.status, first.counts.new, first.counts.fetched) == (RunStatus.SUCCEEDED, 20, 20)
+    assert (second.counts.new, second.counts.unchanged) == (10, 10)
+    for run in (first, second):
+        check_invariants(run)
+    assert await pipeline.store.count_jobs() == 30
+    shared = await pipeline.store.list_jobs(JobQuery(feed_url=category, limit=100))
+    both = [r for r in shared.items if set(r.feeds) == {all_jobs, category}]
+    assert len(both) == 10
+
+
+async def test_reimport_unchanged_then_one_edit_then_one_new(
+    server: FeedServer, pipeline: Pipeline
+) -> None:
+    feed = items(range(1, 16))
+    url = server.put("/feed", rss(feed), validators=False)
+    assert (await pipeline.import_inline(url)).counts.new == 15
+
+    again = await pipeline.import_inline(url)
+    assert (again.status, again.counts.unchanged, again.counts.new) == (RunStatus.SUCCEEDED, 15, 0)
+
+    feed[4] = feed[4].with_(description="<p>Build other things.</p>")
+    server.put("/feed", rss(feed), validators=False)
+    edited = await pipeline.import_inline(url)
+    assert (edited.counts.updated, edited.counts.unchanged, edited.counts.new) == (1, 14, 0)
+
+    server.put("/feed", rss([*feed, Item(id=99)]), validators=False)
+    grown = await pipeline.import_inline(url)
+    assert (grown.counts.new, grown.counts.unchanged, grown.counts.updated) == (1, 15, 0)
+    for run in (again, edited, grown):
+        check_invariants(run)
+
+
+async def test_conditional_get_gives_not_modified(server: FeedServer, pipeline: Pipeline) -> None:
+    url = server.put("/feed", rss(items(range(1, 4))))
+    first = await pipeline.import_inline(url)
+    second = await pipeline.import_inline(url)
+
+    assert first.status is RunStatus.SUCCEEDED
+    assert second.status is RunStatus.NOT_MODIFIED
+    assert second.fetch is not None
+    assert (second.fetch.status, second.fetch.not_modified) == (304, True)
+    assert second.counts.fetched == 0
+    feed = await pipeline.store.get_feed(url)
+    assert feed is not None
+    assert feed.last_status == "not_modified"
+    assert feed.etag is not None
+
+
+async def test_bad_items_fail_alone_and_run_is_partial(
+    server: FeedServer, pipeline: Pipeline
+) -> None:
+    good = items(range(1, 6))
+    bad_title = "<item><link>https://jobicy.com/jobs/77-x</link><id>77</id></item>"
+    duplicate = Item(id=3).xml()
+    url = server.put("/feed", rss([*good, bad_title, duplicate]))
+
+    run = await pipeline.import_inline(url)
+
+    assert run.status is RunStatus.PARTIAL
+    assert (run.counts.fetched, run.counts.new, run.counts.failed) == (7, 5, 2)
+    reasons = sorted(f.reason for f in run.failures)
+    assert reasons == ["duplicate_in_feed", "missing_title"]
+    assert run.failure_counts == {"duplicate_in_feed": 1, "missing_title": 1}
+    check_invariants(run)
+
+
+async def test_document_broken_half_way_keeps_earlier_items(
+    server: FeedServer, pipeline: Pipeline
+) -> None:
+    whole = rss(items(range(1, 11)))
+    cut = whole[: whole.index(b"<item><title>Job number 9")]
+    url = server.put("/broken", cut + b"<item><title>Job number 9</tit")
+
+    run = await pipeline.import_inline(url)
+
+    assert run.status is RunStatus.PARTIAL
+    assert run.counts.new == 8
+    assert run.error is not None
+    assert run.error.reason == "malformed_xml"
+    assert run.error.line is not None
+    assert run.error.column is not None
+
+
+async def test_break_before_first_item_fails_the_run(
+    server: FeedServer, pipeline: Pipeline
+) -> None:
+    url = server.put("/broken", b'<?xml version="1.0"?><rss version="2.0"><channel><item><ti')
+    run = await pipeline.import_inline(url)
+    assert run.status is RunStatus.FAILED
+    assert run.error is not None
+    assert run.error.reason == "malformed_xml"
+    assert await pipeline.store.count_jobs() == 0
+
+
+async def test_empty_channel_succeeds_with_zero_items(
+    server: FeedServer, pipeline: Pipeline
+) -> None:
+    url = server.put("/empty", rss([]))
+    run = await pipeline.import_inline(url)
+    assert (run.status, run.counts.fetched, run.batches_total) == (RunStatus.SUCCEEDED, 0, 0)
+
+
+INCAPSULA = (
+    b'<html style="height:100%"><head><META NAME="ROBOTS" CONTENT="NOINDEX, NOFOLLOW"></head>'
+    b'<body><iframe src="/_Incapsula_Resource?SWUDNSAI=9">Request unsuccessful. '
+    b"Incapsula incident ID: 1</iframe></body></html>"
+)
+ENTITY_BOMB = (
+    b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">'
+    b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    b'<rss version="2.0"><channel><item><title>&b;</title></item></channel></rss>'
+)
+
+
+@pytest.mark.parametrize(
+    ("doc", "reason", "status"),
+    [
+        ({"body": b"gone", "status": 404, "content_type": "text/plain"}, "http_4xx", 404),
+        ({"body": b"oops", "status": 500, "content_type": "text/plain"}, "http_5xx", 500),
+        ({"body": INCAPSULA, "status": 200, "content_type": "text/html"}, "blocked", 200),
+        ({"body": INCAPSULA, "status": 403, "content_type": "text/html"}, "blocked", 403),
+        ({"body": b"<html><body>Hi</body></html>", "content_type": "text/html"}, "not_a_feed", 200),
+        ({"body": ENTITY_BOMB}, "entities_forbidden", 200),
+        ({"body": b"<rss><channel><item><title>x</item></rss>"}, "malformed_xml", 200),
+    ],
+)
+async def test_feed_level_failures_are_recorded_on_the_run(
+    server: FeedServer, pipeline: Pipeline, doc: dict[str, Any], reason: str, status: int
+) -> None:
+    url = server.put("/feed", **doc)
+    run = await pipeline.import_inline(url)
+    assert run.status is RunStatus.FAILED
+    assert run.error is not None
+    assert run.error.reason == reason
+    assert run.fetch is not None
+    assert run.fetch.status == status
+    feed = await pipeline.store.get_feed(url)
+    assert feed is not None
+    assert feed.consecutive_failures == 1
+
+
+async def test_too_large_body_fails_with_too_large(
+    server: FeedServer, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(max_feed_bytes=64 * 1024)
+    url = server.put("/big", rss([Item(id=1, description="x" * 200_000)]))
+    store = open_store(settings.database_url)
+    await store.open()
+    try:
+        async with make_client_session(settings) as session:
+            run = await Pipeline(settings, store, session).import_inline(url)
+    finally:
+        await store.close()
+    assert run.status is RunStatus.FAILED
+    assert run.error is not None
+    assert run.error.reason == "too_large"
+
+
+async def test_refused_private_address_is_ssrf_refused(
+    server: FeedServer, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(allow_private_addresses=False)
+    url = server.put("/feed", rss(items(range(1, 3))))
+    store = open_store(settings.database_url)
+    await store.open()
+    try:
+        async with make_client_session(settings) as session:
+            run = await Pipeline(settings, store, session).import_inline(url)
+    finally:
+        await store.close()
+    assert run.error is not None
+    assert run.error.reason == "ssrf_refused"
+    assert server.hits.get("/feed") is None
