@@ -211,13 +211,15 @@ class FetchInfo:
 @dataclass(frozen=True, slots=True)
 class RunCounts:
     """Counts of one run (or of one batch). Invariants: fetched = imported + failed and
-    imported = new + updated + unchanged."""
+    imported = new + updated + unchanged. `expired` stands apart (see `reads_whole_document`)."""
 
     fetched: int = 0
     new: int = 0
     updated: int = 0
     unchanged: int = 0
     failed: int = 0
+    expired: int = 0
+    """Jobs this run's close expired (outside the invariants: they were not in the document)."""
 
     @property
     def imported(self) -> int:
@@ -230,6 +232,7 @@ class RunCounts:
             updated=self.updated + other.updated,
             unchanged=self.unchanged + other.unchanged,
             failed=self.failed + other.failed,
+            expired=self.expired + other.expired,
         )
 
 
@@ -268,6 +271,7 @@ class ImportRun:
     attempts: int = 0
     updated_at: datetime | None = None
     requeues: int = 0
+    retry_of: str | None = None
 
     @property
     def fetched(self) -> bool:
@@ -297,6 +301,7 @@ class ImportRun:
             "updatedJobs": self.counts.updated,
             "unchangedJobs": self.counts.unchanged,
             "failedJobs": self.counts.failed,
+            "expiredJobs": self.counts.expired,
             "failures": [_failure_json(f) for f in self.failures],
             "failureCounts": dict(self.failure_counts),
             "error": None if self.error is None else _error_json(self.error),
@@ -306,6 +311,7 @@ class ImportRun:
             "updatedAt": _iso(self.updated_at),
             "attempts": self.attempts,
             "requeues": self.requeues,
+            "retryOf": self.retry_of,
         }
 
 
@@ -318,9 +324,39 @@ def final_status(counts: RunCounts, error: FeedErrorInfo | None) -> RunStatus:
     return RunStatus.SUCCEEDED
 
 
+def reads_whole_document(status: RunStatus, error: FeedErrorInfo | None) -> bool:
+    """Whether a closed run saw the feed's whole document, so a job missing from it is really
+    gone: succeeded, not_modified, or partial with only item failures. Only such runs advance
+    the expiry of jobs (EXPIRE_AFTER_RUNS); a failed run, a broken document or a cancelled run
+    never expires anything."""
+    if status in (RunStatus.SUCCEEDED, RunStatus.NOT_MODIFIED):
+        return True
+    return status is RunStatus.PARTIAL and error is None
+
+
+class FeedOrigin(StrEnum):
+    """Where a stored feed comes from. Only CONFIG and API feeds are listed and scheduled."""
+
+    CONFIG = "config"  # seeded from JOBIMPORT_FEEDS: can be paused, not deleted
+    API = "api"  # added at run time (API or admin page): can be deleted
+    ADHOC = "adhoc"  # only imported once by URL (CLI): state kept for conditional GET
+
+
+class JobStatus(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+
+
+def feed_id(url: str) -> str:
+    """A feed's public id: stable, URL-safe, derived from its URL, the same on every backend."""
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True, slots=True)
 class FeedState:
-    """A feed and what the scheduler and the conditional GET need to remember about it."""
+    """A stored feed: its settings (name, schedule, paused, headers: written by people through
+    `Store.add_feed` / `update_feed`) and its run state (validators, last run, failure streak,
+    next run, alert: written by the pipeline through `Store.save_feed`)."""
 
     url: str
     etag: str | None = None
@@ -331,6 +367,24 @@ class FeedState:
     last_success_at: datetime | None = None
     consecutive_failures: int = 0
     next_run_at: datetime | None = None
+    # settings
+    name: str | None = None
+    schedule: str | None = None  # None: JOBIMPORT_SCHEDULE
+    paused: bool = False
+    origin: FeedOrigin = FeedOrigin.ADHOC
+    headers: dict[str, str] = field(default_factory=dict)
+    created_at: datetime | None = None
+    # run state: when the failure alert of the current streak was sent (None: not alerted)
+    alerted_at: datetime | None = None
+
+    @property
+    def id(self) -> str:
+        return feed_id(self.url)
+
+    @property
+    def registered(self) -> bool:
+        """Listed, scheduled when not paused (seeded from configuration or added at run time)."""
+        return self.origin is not FeedOrigin.ADHOC
 
 
 def _iso(value: datetime | None) -> str | None:

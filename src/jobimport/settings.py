@@ -90,6 +90,33 @@ class Settings(BaseSettings):
         3, ge=1, description="Re-enqueues of a stuck run before its lost items fail."
     )
 
+    expire_after_runs: int = Field(
+        3,
+        ge=1,
+        le=1000,
+        description="Whole-document runs of every feed that listed a job, without it, that"
+        " expire it.",
+    )
+    retention_days: int = Field(
+        90,
+        ge=0,
+        le=36500,
+        description="Import logs, batch results and staged data older than this are pruned daily"
+        " (jobs stay); 0 keeps them forever.",
+    )
+    alert_webhook_url: SecretStr | None = Field(
+        None,
+        description="http(s) URL that gets a JSON POST when a feed starts failing and recovers;"
+        " unset = no alerts.",
+    )
+    alert_after_failures: int = Field(
+        3, ge=1, le=1000, description="Consecutive failed runs of a feed that raise an alert."
+    )
+    public_url: str | None = Field(
+        None,
+        description="Base URL of the admin page, for links in alerts; unset = http://HOST:PORT.",
+    )
+
     role: Literal["all", "web", "worker"] = Field(
         "all", description="Default role of `serve` and `healthcheck`."
     )
@@ -160,6 +187,37 @@ class Settings(BaseSettings):
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
+
+    @field_validator("alert_webhook_url", mode="before")
+    @classmethod
+    def _empty_webhook_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _webhook_is_http(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: Any) -> Any:
+        if value in (None, ""):
+            return None
+        if isinstance(value, str):
+            if not value.startswith(("http://", "https://")):
+                raise ValueError("must be an http(s) URL")
+            return value.rstrip("/")
+        return value
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach this service: PUBLIC_URL, or http://HOST:PORT."""
+        if self.public_url:
+            return self.public_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     @field_validator("admin_token", mode="before")
     @classmethod

@@ -29,17 +29,25 @@ def sqlite_path(database_url: str) -> str:
     return path
 
 
-def open_store(database_url: str, *, clock: Callable[[], datetime] = utc_now) -> Store:
+def open_store(
+    database_url: str,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    expire_after_runs: int = 3,
+) -> Store:
     """The store a database URL names, not yet opened (call `await store.open()`).
-    Backends are imported here, lazily, so a SQLite deployment never imports pymongo."""
+    Backends are imported here, lazily, so a SQLite deployment never imports pymongo.
+    `expire_after_runs`: EXPIRE_AFTER_RUNS (see the expiry rule in `store.base`)."""
     if database_url.startswith(SQLITE_PREFIX):
         from jobimport.store.sqlite import SqliteStore
 
-        return SqliteStore(sqlite_path(database_url), clock=clock)
+        return SqliteStore(
+            sqlite_path(database_url), clock=clock, expire_after_runs=expire_after_runs
+        )
     if database_url.startswith(MONGO_PREFIXES):
         from jobimport.store.mongo import MongoStore
 
-        return MongoStore(database_url, clock=clock)
+        return MongoStore(database_url, clock=clock, expire_after_runs=expire_after_runs)
     raise ValueError(
         f"unsupported database URL {database_url.split('://')[0]!r}://…;"
         " use sqlite:///path, mongodb:// or mongodb+srv://"

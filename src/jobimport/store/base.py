@@ -10,6 +10,17 @@ Contract (tested by tests/store/test_contract*.py against every backend):
   updated = content hash changed, unchanged = same hash (only last_seen_* is touched).
 - A run closes when its last batch result is recorded, by one conditional update; its final status
   comes from `models.final_status`.
+- Expiry (EXPIRE_AFTER_RUNS = the store's `expire_after_runs`): every (job, feed) link remembers
+  the run that last listed the job and how many whole-document runs of that feed missed it
+  since. When a run closes with `models.reads_whole_document`, each link of its feed that this
+  run did not list counts one more miss (a not_modified run: only links already missing, since
+  its document is the one before). A job whose every link has `expire_after_runs` misses or
+  more becomes `expired` (expired_at = now), counted in that run's `counts.expired`. A job
+  listed again is `active` again (expired_at cleared) and its link's misses start over.
+  Expiry is done once per run, in the step that closes it (or, where a backend cannot do it in
+  that step, idempotently right after it).
+- A cancelled run (`cancel_run`) is final: later batch steps change nothing and return
+  `first_time=False`; staging and `mark_run_fetched` leave it as it is.
 """
 
 from __future__ import annotations
@@ -17,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from jobimport.models import (
     BatchResult,
@@ -26,12 +37,13 @@ from jobimport.models import (
     FetchInfo,
     ImportRun,
     Job,
+    JobStatus,
     RunCounts,
     RunStatus,
     StagedEntry,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bumped with every change to the stored shape; each backend migrates forward at open()."""
 
 T = TypeVar("T")
@@ -58,6 +70,8 @@ class JobRecord:
     last_seen_run_id: str
     last_changed_run_id: str
     feeds: tuple[str, ...] = ()
+    status: JobStatus = JobStatus.ACTIVE
+    expired_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +116,11 @@ class JobQuery:
     """Filters, sort and paging for jobs. `text`: every word appears (case-insensitively) in the
     title, company or plain-text description; `company`, `job_type`, `source`: exact;
     `location`: contains, case-insensitively; `category`: one of the job's categories, exact;
-    `feed_url`: a feed that listed the job. Default order: newest change first."""
+    `feed_url`: a feed that listed the job; `status`: active or expired (None: both).
+    Default order: newest change first."""
 
     text: str | None = None
+    status: JobStatus | None = None
     source: str | None = None
     feed_url: str | None = None
     company: str | None = None
@@ -119,6 +135,10 @@ class JobQuery:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+FEED_SETTINGS = frozenset({"name", "schedule", "paused", "headers", "next_run_at"})
+"""The FeedState fields `Store.update_feed` may change."""
+
+
 class Store(Protocol):
     """Storage of feeds, runs (import logs), staged batches, batch results and jobs."""
 
@@ -131,21 +151,53 @@ class Store(Protocol):
     async def schema_version(self) -> int: ...
 
     # feeds
-    async def ensure_feeds(self, urls: Sequence[str]) -> None:
-        """Make sure a FeedState exists for each URL; existing state is kept."""
+    async def seed_feeds(self, urls: Sequence[str]) -> None:
+        """Register the configured feeds (JOBIMPORT_FEEDS): a missing one is inserted with origin
+        CONFIG (created_at = now); an existing API or ADHOC one becomes CONFIG, keeping its state
+        and settings. A CONFIG feed not in `urls` becomes API (it may now be deleted); it is not
+        paused or removed. Idempotent."""
 
-    async def get_feed(self, url: str) -> FeedState | None: ...
+    async def add_feed(self, state: FeedState) -> FeedState | None:
+        """Register a run-time feed: insert `state` with origin API (created_at = now), or turn an
+        ADHOC feed of that URL into an API one with `state`'s settings (keeping its run state).
+        None when a CONFIG or API feed of that URL exists (nothing changes)."""
 
-    async def list_feeds(self) -> list[FeedState]: ...
+    async def get_feed(self, url: str) -> FeedState | None:
+        """The stored feed of that URL, of any origin."""
+
+    async def get_feed_by_id(self, feed_id: str) -> FeedState | None:
+        """The stored feed whose `models.feed_id(url)` is `feed_id`, of any origin."""
+
+    async def list_feeds(self) -> list[FeedState]:
+        """The registered feeds (CONFIG and API, paused or not), oldest first (created_at, then
+        url). ADHOC feeds are not listed."""
+
+    async def update_feed(self, feed_id: str, changes: dict[str, Any]) -> FeedState | None:
+        """Change some of a feed's settings (keys of FEED_SETTINGS only, else ValueError) and
+        return the feed after the change; None when no feed has that id. Run state is untouched
+        (except `next_run_at`, when given)."""
+
+    async def delete_feed(self, feed_id: str) -> bool:
+        """Remove an API or ADHOC feed (its jobs, runs and job links stay). False when no such
+        feed exists or it is a CONFIG feed (nothing changes)."""
 
     async def save_feed(self, state: FeedState) -> None:
-        """Insert or replace the state of `state.url`."""
+        """Write the run state of `state.url` (validators, last run, failure streak, next run,
+        alerted_at); its settings and origin are kept. A missing feed is inserted with
+        `state`'s settings (normally ADHOC)."""
 
     # runs
-    async def start_or_get_run(self, feed_url: str, trigger: str) -> tuple[ImportRun, bool]:
+    async def start_or_get_run(
+        self, feed_url: str, trigger: str, *, retry_of: str | None = None
+    ) -> tuple[ImportRun, bool]:
         """Create a `queued` run of the feed, or return the feed's run in flight (queued or
         running) if it has one. Atomic: two concurrent calls never create two in-flight runs.
-        Returns (run, created)."""
+        `retry_of` links a new run to the run it retries. Returns (run, created)."""
+
+    async def cancel_run(self, run_id: str) -> ImportRun | None:
+        """Stop a queued or running run: status CANCELLED, finished_at = now, its staged batches
+        dropped; batch results already recorded and their counts stay. Returns the run after
+        the step; None when the run is unknown or already final (nothing changes)."""
 
     async def get_run(self, run_id: str) -> ImportRun | None: ...
 
@@ -213,6 +265,12 @@ class Store(Protocol):
         added in the same step, the run closed if it was the last batch. Staged jobs fail with
         `reason` and `message`; staged item failures keep theirs. StoreError when the batch is
         neither staged nor recorded."""
+
+    # retention
+    async def prune_runs(self, finished_before: datetime) -> int:
+        """Delete final runs that finished before `finished_before` (those without finished_at:
+        created before it), with their failures, batch results and staged batches. Runs in
+        flight and every job stay. Returns the number of runs deleted."""
 
     # jobs
     async def get_job(self, job_id: str) -> JobRecord | None: ...
