@@ -32,7 +32,7 @@ from bench.procs import ROOT
 def worker(path: Path) -> dict[str, Any]:
     from jobimport.feeds.normalize import Normalizer
     from jobimport.feeds.parse import FeedParser
-    from jobimport.pipeline import DocumentReader
+    from jobimport.staging import DocumentReader
 
     chunks = chunks_of(path.read_bytes())
 

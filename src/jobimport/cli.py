@@ -24,6 +24,7 @@ from jobimport.models import ImportRun, RunStatus
 from jobimport.queue.arq_io import worker_alive
 from jobimport.runtime import open_runtime
 from jobimport.settings import Settings, load_settings
+from jobimport.store.base import Store
 from jobimport.web.app import create_app
 from jobimport.web.demo import run_demo
 from jobimport.web.server import is_loopback, serve_until
@@ -66,9 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp = commands.add_parser(
         "import",
         help="import feeds now, in this process",
-        description="Import the given feeds (default: every configured feed) now, in-process.",
+        description="Import the given feeds (default: every registered feed that is not paused)"
+        " now, in-process. A URL given here is imported once, not registered.",
     )
-    imp.add_argument("urls", nargs="*", metavar="URL", help="feed URLs (default: JOBIMPORT_FEEDS)")
+    imp.add_argument(
+        "urls",
+        nargs="*",
+        metavar="URL",
+        help="feed URLs (default: the registered feeds: JOBIMPORT_FEEDS and those added later)",
+    )
     imp.add_argument(
         "--json", action="store_true", help="print only a JSON array of import logs on stdout"
     )
@@ -131,23 +138,28 @@ def cmd_config(args: argparse.Namespace, settings: Settings, _: argparse.Argumen
     return EXIT_OK
 
 
+NO_FEEDS = "no feeds: pass URLs, set JOBIMPORT_FEEDS or add feeds (POST /api/feeds)"
+
+
 def cmd_import(
     args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser
 ) -> int:
-    urls: list[str] = list(dict.fromkeys(args.urls)) or list(settings.feeds)
+    urls: list[str] = list(dict.fromkeys(args.urls))
     bad = [u for u in urls if not u.startswith(("http://", "https://"))]
     if bad:
         parser.error(f"not an http(s) URL: {bad[0]}")
-    if not urls:
-        parser.error("no feeds: pass URLs or set JOBIMPORT_FEEDS")
     if args.enqueue and not settings.redis_url:
         parser.error("--enqueue needs a queue: set JOBIMPORT_REDIS_URL")
     progress = _Progress(sys.stderr) if sys.stderr.isatty() and not args.json else None
     if args.enqueue:
         queued = asyncio.run(enqueue_feeds(settings, urls))
+        if not queued:
+            parser.error(NO_FEEDS)
         _print_runs(queued, args.json)
         return EXIT_OK
     runs = asyncio.run(import_feeds(settings, urls, progress))
+    if not runs:
+        parser.error(NO_FEEDS)
     _print_runs(runs, args.json)
     return EXIT_OK if all(run.status in CLEAN_STATUSES for run in runs) else EXIT_FAILED
 
@@ -168,6 +180,7 @@ async def import_feeds(
     flight elsewhere is returned as it stands."""
     extra = progress.publish if progress else None
     async with open_runtime(settings, "inline", extra_publish=extra) as runtime:
+        urls = urls or await active_feeds(runtime.store)
         started = await runtime.scheduler.start_runs(urls, trigger="cli")
         assert runtime.local_queue is not None
         await runtime.local_queue.join()
@@ -177,7 +190,13 @@ async def import_feeds(
 async def enqueue_feeds(settings: Settings, urls: Sequence[str]) -> list[ImportRun]:
     """Create queued runs and put their fetch tasks on the Redis queue; returns at once."""
     async with open_runtime(settings, "web") as runtime:
+        urls = urls or await active_feeds(runtime.store)
         return await runtime.scheduler.start_runs(urls, trigger="cli")
+
+
+async def active_feeds(store: Store) -> list[str]:
+    """The registered feeds that are not paused: what `import` without URLs imports."""
+    return [feed.url for feed in await store.list_feeds() if not feed.paused]
 
 
 def cmd_worker(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -302,10 +303,10 @@ class ImportRun:
             "unchangedJobs": self.counts.unchanged,
             "failedJobs": self.counts.failed,
             "expiredJobs": self.counts.expired,
-            "failures": [_failure_json(f) for f in self.failures],
+            "failures": [failure_json(f) for f in self.failures],
             "failureCounts": dict(self.failure_counts),
-            "error": None if self.error is None else _error_json(self.error),
-            "http": None if self.fetch is None else _fetch_json(self.fetch),
+            "error": None if self.error is None else error_json(self.error),
+            "http": None if self.fetch is None else fetch_json(self.fetch),
             "batchesTotal": self.batches_total,
             "batchesDone": self.batches_done,
             "updatedAt": _iso(self.updated_at),
@@ -324,11 +325,18 @@ def final_status(counts: RunCounts, error: FeedErrorInfo | None) -> RunStatus:
     return RunStatus.SUCCEEDED
 
 
-def reads_whole_document(status: RunStatus, error: FeedErrorInfo | None) -> bool:
+def reads_whole_document(
+    status: RunStatus,
+    error: FeedErrorInfo | None,
+    failure_counts: Mapping[str, int] | None = None,
+) -> bool:
     """Whether a closed run saw the feed's whole document, so a job missing from it is really
     gone: succeeded, not_modified, or partial with only item failures. Only such runs advance
     the expiry of jobs (EXPIRE_AFTER_RUNS); a failed run, a broken document or a cancelled run
-    never expires anything."""
+    never expires anything, and neither does a run whose staged batches were lost (their jobs
+    were in the document but never applied)."""
+    if (failure_counts or {}).get(ItemFailureReason.LOST.value):
+        return False
     if status in (RunStatus.SUCCEEDED, RunStatus.NOT_MODIFIED):
         return True
     return status is RunStatus.PARTIAL and error is None
@@ -391,7 +399,7 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
-def _failure_json(failure: ItemFailure) -> dict[str, Any]:
+def failure_json(failure: ItemFailure) -> dict[str, Any]:
     return {
         "reason": failure.reason,
         "message": failure.message,
@@ -402,7 +410,7 @@ def _failure_json(failure: ItemFailure) -> dict[str, Any]:
     }
 
 
-def _error_json(error: FeedErrorInfo) -> dict[str, Any]:
+def error_json(error: FeedErrorInfo) -> dict[str, Any]:
     return {
         "reason": error.reason,
         "message": error.message,
@@ -413,7 +421,7 @@ def _error_json(error: FeedErrorInfo) -> dict[str, Any]:
     }
 
 
-def _fetch_json(fetch: FetchInfo) -> dict[str, Any]:
+def fetch_json(fetch: FetchInfo) -> dict[str, Any]:
     return {
         "status": fetch.status,
         "notModified": fetch.not_modified,

@@ -15,12 +15,14 @@ import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import aiohttp
 import structlog
 
 from jobimport.errors import FeedError, StoreError
 from jobimport.events.types import (
+    FeedAlert,
     FeedFailed,
     Publish,
     RunFinished,
@@ -29,42 +31,21 @@ from jobimport.events.types import (
     discard,
 )
 from jobimport.feeds.fetch import FeedResponse, open_feed
-from jobimport.feeds.normalize import Normalizer
-from jobimport.feeds.parse import FeedParser
 from jobimport.models import (
     FeedErrorInfo,
     FeedState,
     FetchInfo,
     ImportRun,
-    ItemFailure,
     RunStatus,
-    StagedEntry,
 )
 from jobimport.schedule import next_run_at, parse_schedule
 from jobimport.settings import Settings
+from jobimport.staging import Batcher, DocumentReader
 from jobimport.store.base import Store
 
 log = structlog.get_logger(__name__)
 
 SUCCESSFUL = (RunStatus.SUCCEEDED, RunStatus.PARTIAL, RunStatus.NOT_MODIFIED)
-
-
-class DocumentReader:
-    """Parses and normalizes one document, chunk by chunk. Runs in a worker thread: CPU-bound."""
-
-    def __init__(self, feed_url: str) -> None:
-        self._parser = FeedParser()
-        self._normalize = Normalizer(feed_url)
-
-    def feed(self, chunk: bytes) -> list[StagedEntry]:
-        return [self._normalize(raw) for raw in self._parser.feed(chunk)]
-
-    def close(self) -> list[StagedEntry]:
-        return [self._normalize(raw) for raw in self._parser.close()]
-
-    @property
-    def error(self) -> FeedError | None:
-        return self._parser.error
 
 
 MAX_RETRY_AFTER_S = 300.0
@@ -75,47 +56,8 @@ def retryable(exc: FeedError) -> bool:
     return exc.transient and (exc.retry_after_s or 0.0) <= MAX_RETRY_AFTER_S
 
 
-MAX_BATCH_BYTES = 8 * 1024 * 1024
-"""A staged batch is also cut at about this many bytes: MongoDB documents stop at 16 MiB."""
-
-
-def entry_weight(entry: StagedEntry) -> int:
-    """A cheap upper estimate of an entry's stored size: the HTML shows up sanitized, as text,
-    and again inside the raw item."""
-    if isinstance(entry, ItemFailure):
-        return 512 + len(entry.message)
-    return 2048 + 3 * len(entry.description_html) + len(entry.summary or "")
-
-
-class Batcher:
-    """Cuts the stream of entries into batches of `size` entries or about MAX_BATCH_BYTES."""
-
-    def __init__(self, size: int, max_bytes: int = MAX_BATCH_BYTES) -> None:
-        self._size = size
-        self._max_bytes = max_bytes
-        self._entries: list[StagedEntry] = []
-        self._bytes = 0
-
-    def add(self, entries: list[StagedEntry]) -> list[list[StagedEntry]]:
-        """Take entries; return the batches that became full."""
-        full: list[list[StagedEntry]] = []
-        for entry in entries:
-            weight = entry_weight(entry)
-            if self._entries and self._bytes + weight > self._max_bytes:
-                full.append(self._take())
-            self._entries.append(entry)
-            self._bytes += weight
-            if len(self._entries) >= self._size:
-                full.append(self._take())
-        return full
-
-    def flush(self) -> list[list[StagedEntry]]:
-        """The batch still held (possibly short), if any."""
-        return [self._take()] if self._entries else []
-
-    def _take(self) -> list[StagedEntry]:
-        batch, self._entries, self._bytes = self._entries, [], 0
-        return batch
+CANCEL_CHECK_BATCHES = 10
+"""While staging, look every this many batches whether the run was cancelled."""
 
 
 def error_info(exc: FeedError) -> FeedErrorInfo:
@@ -169,6 +111,7 @@ class Pipeline:
                 self.settings,
                 etag=feed.etag if feed else None,
                 last_modified=feed.last_modified if feed else None,
+                extra_headers=feed.headers if feed else None,
             ) as response:
                 if response.not_modified:
                     info = response.info(_ms_since(started))
@@ -204,6 +147,9 @@ class Pipeline:
                     for batch in batcher.add(entries):
                         await self.store.stage_batch(run.id, batches, batch)
                         batches += 1
+                        if batches % CANCEL_CHECK_BATCHES == 0 and await self._cancelled(run.id):
+                            log.info("run cancelled while staging", batches=batches)
+                            return await self._current(run.id)
             except FeedError as exc:  # the body broke off (cap, timeout): keep what came before
                 if may_retry and retryable(exc):
                     raise  # a later try restages the whole document
@@ -231,9 +177,30 @@ class Pipeline:
             run.id, batches, fetch=info, error=None if error is None else error_info(error)
         )
         log.info("feed staged", batches=batches, bytes=info.bytes, duration_ms=info.duration_ms)
+        if fetched.status is RunStatus.CANCELLED:
+            return fetched  # whoever cancelled it announced it
         if fetched.status.is_final:  # zero batches: the store closed it at once
             await self._on_finished(fetched)
         return fetched
+
+    async def _cancelled(self, run_id: str) -> bool:
+        current = await self.store.get_run(run_id)
+        return current is None or current.status is RunStatus.CANCELLED
+
+    async def _current(self, run_id: str) -> ImportRun:
+        current = await self.store.get_run(run_id)
+        if current is None:
+            raise StoreError(f"unknown run {run_id}")
+        return current
+
+    async def cancel(self, run_id: str) -> ImportRun | None:
+        """Stop a queued or running run where it stands (see `Store.cancel_run`) and announce
+        it. None when the run is unknown or already final. Tasks of the run still queued find it
+        final and do nothing."""
+        cancelled = await self.store.cancel_run(run_id)
+        if cancelled is not None:
+            await self._on_finished(cancelled)
+        return cancelled
 
     async def _closed_early(self, run: ImportRun, closed: ImportRun | None) -> ImportRun:
         if closed is None:  # another attempt got there first
@@ -309,19 +276,30 @@ class Pipeline:
         await self.publish(RunFinished(run))
 
     async def _record_feed_outcome(self, run: ImportRun) -> None:
-        state = await self.store.get_feed(run.feed_url) or FeedState(url=run.feed_url)
+        before = await self.store.get_feed(run.feed_url) or FeedState(url=run.feed_url)
         ok = run.status in SUCCESSFUL
         finished = run.finished_at or run.created_at
-        failures = 0 if ok else state.consecutive_failures + 1
+        cancelled = run.status is RunStatus.CANCELLED
+        if cancelled:  # a person stopped it: neither a success nor a failure
+            failures = before.consecutive_failures
+        else:
+            failures = 0 if ok else before.consecutive_failures + 1
+        alert = self._alert_kind(before, ok, failures, cancelled=cancelled)
+        alerted_at = before.alerted_at
+        if alert == "failing":
+            alerted_at = finished
+        elif alert == "recovered":
+            alerted_at = None
         state = replace(
-            state,
+            before,
             last_run_id=run.id,
             last_run_at=finished,
             last_status=run.status.value,
-            last_success_at=finished if ok else state.last_success_at,
+            last_success_at=finished if ok else before.last_success_at,
             consecutive_failures=failures,
+            alerted_at=alerted_at,
             next_run_at=next_run_at(
-                parse_schedule(self.settings.schedule),
+                parse_schedule(before.schedule or self.settings.schedule),
                 finished,
                 consecutive_failures=failures,
                 retry_after_s=run.error.retry_after_s if run.error else None,
@@ -333,6 +311,22 @@ class Pipeline:
         if whole_read and run.fetch is not None:
             state = replace(state, etag=run.fetch.etag, last_modified=run.fetch.last_modified)
         await self.store.save_feed(state)
+        if alert is not None:
+            log.warning("feed alert", kind=alert, failures=failures, feed=run.feed_url)
+            await self.publish(FeedAlert(run, kind=alert, feed=state))
+
+    def _alert_kind(
+        self, before: FeedState, ok: bool, failures: int, *, cancelled: bool
+    ) -> Literal["failing", "recovered"] | None:
+        """`failing` when a streak reaches ALERT_AFTER_FAILURES (once: the flag stays until the
+        feed recovers), `recovered` at the first success after such an alert."""
+        if cancelled:
+            return None
+        if ok and before.alerted_at is not None:
+            return "recovered"
+        if not ok and before.alerted_at is None and failures >= self.settings.alert_after_failures:
+            return "failing"
+        return None
 
     async def import_inline(self, feed_url: str, trigger: str = "cli") -> ImportRun:
         """Run a whole import of one feed in this process (no queue); returns the closed run."""

@@ -19,6 +19,7 @@ import aiohttp
 import structlog
 from arq import ArqRedis
 
+from jobimport.alerts import AlertSender
 from jobimport.events.hub import EventBus, Hub
 from jobimport.events.redis_bus import RedisBus, stream_key
 from jobimport.events.types import Publish, RunEvent
@@ -26,6 +27,7 @@ from jobimport.feeds.fetch import make_client_session
 from jobimport.pipeline import Pipeline
 from jobimport.queue.arq_io import ArqProducer, arq_job_pending, create_arq_pool
 from jobimport.queue.base import Producer
+from jobimport.queue.inspect import QueueSnapshot, snapshot_arq
 from jobimport.queue.local import LocalQueue, run_every
 from jobimport.queue.names import BATCH, FETCH
 from jobimport.queue.tasks import Tasks
@@ -38,6 +40,8 @@ from jobimport.store.base import Store
 Role = Literal["all", "web", "worker", "inline"]
 ROLES: tuple[Role, ...] = ("all", "web", "worker", "inline")
 LOCAL_GRACE_S = 4.0
+ALERT_DRAIN_S = 5.0
+"""On shutdown, alert deliveries under way get this long to finish."""
 log = structlog.get_logger(__name__)
 
 
@@ -60,6 +64,13 @@ class QueueHandle:
     local: LocalQueue | None = None
     pool: ArqRedis | None = None
     queue_name: str = ""
+
+    async def snapshot(self) -> QueueSnapshot:
+        """What the queue holds now, by kind of task (GET /api/queue)."""
+        if self.local is not None:
+            return self.local.snapshot()
+        assert self.pool is not None
+        return await snapshot_arq(self.pool, self.queue_name)
 
     async def depth(self) -> int:
         """Tasks waiting or deferred (not running)."""
@@ -148,11 +159,13 @@ def fan_out(*targets: Publish) -> Publish:
 async def store_context(
     settings: Settings, clock: Callable[[], datetime] = utc_now
 ) -> AsyncIterator[Store]:
-    """The opened (and migrated) store, with every configured feed known to it."""
-    store = open_store(settings.database_url, clock=clock)
+    """The opened (and migrated) store, with the configured feeds (JOBIMPORT_FEEDS) seeded."""
+    store = open_store(
+        settings.database_url, clock=clock, expire_after_runs=settings.expire_after_runs
+    )
     await store.open()
     try:
-        await store.ensure_feeds(settings.feeds)
+        await store.seed_feeds(settings.feeds)
         yield store
     finally:
         await store.close()
@@ -177,10 +190,16 @@ async def events_context(
             await redis_bus.start()  # before anything is published: no event is missed
     if extra_publish is not None:
         targets.append(extra_publish)
+    # Alerts leave from the process whose pipeline decided them, never from the subscribers.
+    alerts = AlertSender(settings) if settings.alert_webhook_url else None
+    if alerts is not None:
+        targets.append(alerts.publish)
     try:
         yield Events(hub=hub, bus=bus, publish=fan_out(*targets))
     finally:
         hub.close()
+        if alerts is not None:
+            await alerts.aclose(ALERT_DRAIN_S)
         if redis_bus is not None:
             await redis_bus.aclose()
 

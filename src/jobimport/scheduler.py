@@ -24,6 +24,8 @@ from jobimport.store.base import Store
 
 log = structlog.get_logger(__name__)
 
+PRUNE_EVERY = timedelta(days=1)
+
 
 class PendingCheck(Protocol):
     """Whether a job id is still queued, deferred or running (so its run is waiting, not lost)."""
@@ -36,6 +38,7 @@ class TickReport:
     started: list[str] = field(default_factory=list)
     requeued: list[str] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
+    pruned: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +50,14 @@ class Scheduler:
     is_pending: PendingCheck
     clock: Callable[[], datetime]
     publish: Publish
+    # When this process last pruned (a one-slot list: the dataclass itself stays frozen).
+    pruned_at: list[datetime] = field(default_factory=list)
 
-    async def start_run(self, feed_url: str, trigger: str) -> tuple[ImportRun, bool]:
+    async def start_run(
+        self, feed_url: str, trigger: str, *, retry_of: str | None = None
+    ) -> tuple[ImportRun, bool]:
         """Create a queued run and enqueue its fetch, or return the feed's run in flight."""
-        run, created = await self.store.start_or_get_run(feed_url, trigger)
+        run, created = await self.store.start_or_get_run(feed_url, trigger, retry_of=retry_of)
         if created:
             await self.publish(RunQueued(run))
             # If this enqueue is lost, the run is still in the store: the reconciler retries it.
@@ -62,19 +69,35 @@ class Scheduler:
         return [(await self.start_run(url, trigger))[0] for url in feed_urls]
 
     async def tick(self) -> TickReport:
-        """Start every configured feed that is due, then reconcile stuck runs."""
+        """Start every registered feed that is due and not paused, reconcile stuck runs, and
+        prune old import logs once a day."""
         now = self.clock()
         report = TickReport()
-        configured = set(self.settings.feeds)
         for feed in await self.store.list_feeds():
-            if feed.url not in configured:
+            if feed.paused:
                 continue
             if feed.next_run_at is None or feed.next_run_at <= now:
                 run, created = await self.start_run(feed.url, "cron")
                 if created:
                     report.started.append(run.id)
         await self.reconcile(report)
+        await self.prune_if_due(now, report)
         return report
+
+    async def prune_if_due(self, now: datetime, report: TickReport | None = None) -> int:
+        """Delete import logs older than RETENTION_DAYS, at most once per PRUNE_EVERY in this
+        process (the first tick after a start prunes). Jobs are never pruned."""
+        days = self.settings.retention_days
+        last = self.pruned_at[0] if self.pruned_at else None
+        if days == 0 or (last is not None and now - last < PRUNE_EVERY):
+            return 0
+        pruned = await self.store.prune_runs(now - timedelta(days=days))
+        self.pruned_at[:] = [now]
+        if pruned:
+            log.info("pruned old import logs", runs=pruned, retention_days=days)
+        if report is not None:
+            report.pruned.append(pruned)
+        return pruned
 
     async def reconcile(
         self, report: TickReport | None = None, *, idle_s: float | None = None

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 
 from multidict import MultiDict
 
-from jobimport.models import RunStatus
+from jobimport.models import JobStatus, RunStatus
 from jobimport.web.admin.views import FeedsView, HistoryView, JobsView, read_view
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -91,3 +91,13 @@ def test_jobs_and_feeds_views() -> None:
     feeds, dropped = read_view(FeedsView, MultiDict(sort="bogus"))
     assert (feeds.sort, dropped) == (None, ["sort"])
     assert FeedsView().sort_link("consecutiveFailures")[0] == "?sort=consecutiveFailures&order=desc"
+
+
+def test_the_jobs_status_filter_reaches_the_store_query() -> None:
+    view, dropped = read_view(JobsView, MultiDict(status="expired"))
+    assert (view.job_query().status, dropped) == (JobStatus.EXPIRED, [])
+    assert view.filtered
+    assert parse_qs(view.href(page=2)[1:]) == {"status": ["expired"], "page": ["2"]}
+    assert JobsView().job_query().status is None  # both
+    bad, dropped = read_view(JobsView, MultiDict(status="gone"))
+    assert (bad.status, dropped) == (None, ["status"])

@@ -1,9 +1,12 @@
 """Test double, not MongoDB: mongomock's in-memory engine behind the async surface of PyMongo's
 AsyncMongoClient that MongoStore uses, so MongoStore runs its real queries in tests.
 
-It adds only what mongomock lacks: awaitable methods, async cursors, and `bulk_write` of
+It adds only what mongomock lacks: awaitable methods, async cursors, `bulk_write` of
 `UpdateOne` (mongomock 4.3's own fails under pymongo 4.20), which, like a server, reports a
-duplicate key as a `BulkWriteError` entry with code 11000. Passing tests here say nothing about
+duplicate key as a `BulkWriteError` entry with code 11000, and `create_index` of an index that
+already exists with the same keys and options as a no-op, as on a server (mongomock checks
+uniqueness again, over every document: a partial unique index then fails on documents its
+filter leaves out). Passing tests here say nothing about
 a real server's behaviour under concurrency; set JOBIMPORT_TEST_MONGO_URL for that.
 """
 
@@ -78,7 +81,6 @@ class MongomockAsyncCollection:
         "delete_one",
         "delete_many",
         "count_documents",
-        "create_index",
     )
 
     def __init__(self, collection: Any) -> None:
@@ -95,6 +97,19 @@ class MongomockAsyncCollection:
             return method(*args, **kwargs)
 
         return call
+
+    async def create_index(self, keys: Sequence[tuple[str, int]], **options: Any) -> str:
+        await _suspend()
+        name = options.get("name")
+        existing = self.sync.index_information().get(name) if name else None
+        if existing is not None and existing["key"] == list(keys):
+            same = all(
+                existing.get(option) == options.get(option)
+                for option in ("unique", "sparse", "partialFilterExpression")
+            )
+            if same:
+                return str(name)
+        return str(self.sync.create_index(list(keys), **options))
 
     def find(self, *args: Any, **kwargs: Any) -> MongomockAsyncCursor:
         return MongomockAsyncCursor(self.sync.find(*args, **kwargs))

@@ -18,7 +18,6 @@ from jobimport.errors import StoreError
 from jobimport.models import (
     MAX_STORED_FAILURES,
     FeedErrorInfo,
-    FeedState,
     FetchInfo,
     ImportRun,
     ItemFailure,
@@ -669,32 +668,3 @@ async def test_list_jobs_newest_change_first_then_document_order(store: Store) -
     assert page.total == 5 == await store.count_jobs()
     assert [r.id for r in page.items] == [r.id for r in records[2:4]]
     assert (await store.list_jobs(JobQuery(limit=0))).total == 5
-
-
-# --- feeds --------------------------------------------------------------------------------
-
-
-async def test_feed_state_round_trips_and_ensure_keeps_it(store: Store) -> None:
-    await store.ensure_feeds([OTHER, FEED])
-    assert await store.get_feed(FEED) == FeedState(url=FEED)
-    assert await store.get_feed("https://unknown.test/") is None
-    state = FeedState(
-        url=FEED,
-        etag='"abc"',
-        last_modified="Wed, 21 Oct 2015 07:28:00 GMT",
-        last_run_id="0123456789ab0123456789ab",
-        last_run_at=datetime(2024, 5, 1, 12, 0, 0, 123000, tzinfo=UTC),
-        last_status="succeeded",
-        last_success_at=datetime(2024, 5, 1, 12, 0, 1, tzinfo=UTC),
-        consecutive_failures=2,
-        next_run_at=datetime(2024, 5, 1, 13, 0, tzinfo=UTC),
-    )
-    await store.save_feed(state)
-    assert await store.get_feed(FEED) == state
-    await store.ensure_feeds([FEED, "https://new.test/feed"])
-    assert await store.get_feed(FEED) == state
-    feeds = await store.list_feeds()
-    assert [f.url for f in feeds] == sorted([FEED, OTHER, "https://new.test/feed"])
-    assert next(f for f in feeds if f.url == FEED) == state
-    await store.save_feed(FeedState(url=FEED, consecutive_failures=3))  # replaces, no merge
-    assert await store.get_feed(FEED) == FeedState(url=FEED, consecutive_failures=3)

@@ -311,7 +311,7 @@ async def test_a_run_closes_once_and_leaves_the_in_flight_index(store: MongoStor
     assert doc["duration_ms"] == closed.duration_ms  # stored, so the history sorts by it
     # Another delivery read the run just before it closed: its close must change nothing.
     stale = {**doc, "in_flight": True, "counts": {"fetched": 1, "failed": 1}}
-    after = await close_if_done(store._runs, stale, store._now().replace(year=2100))
+    after = await close_if_done(store._runs, stale, store._now().replace(year=2100), store._expiry)
     assert run_from_doc(after) == closed == await store.get_run(run.id)
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from jobimport.errors import StoreError
 from jobimport.models import RunCounts, RunStatus
+from jobimport.store.base import SCHEMA_VERSION
 from jobimport.store.mongo import MongoStore
 from jobimport.store.mongo_docs import new_run_doc
 from jobimport.store.mongo_jobs import Stamp
@@ -43,11 +44,11 @@ def schema_1_run(run_id: str, feed_url: str, created_at: datetime) -> dict[str, 
     return doc
 
 
-async def test_a_schema_1_database_is_recorded_as_2(client: MongomockAsyncClient) -> None:
+async def test_a_schema_1_database_is_recorded_as_current(client: MongomockAsyncClient) -> None:
     await client["jobimport_test"]["meta"].insert_one({"_id": "schema", "version": 1})
     store = MongoStore("mongodb://h/jobimport_test", client=client)
     await store.open()
-    assert await store.schema_version() == 2
+    assert await store.schema_version() == SCHEMA_VERSION
     info = client["jobimport_test"]["import_logs"].sync.index_information()["stale_runs"]
     assert info["key"] == [("in_flight", 1), ("updated_at", 1)]
     assert info["partialFilterExpression"] == {"in_flight": True}

@@ -351,17 +351,19 @@ def test_open_store_builds_the_mongodb_backend_lazily(monkeypatch: pytest.Monkey
     made: list[tuple[str, Any]] = []
 
     class FakeMongoStore:
-        def __init__(self, url: str, *, clock: Any) -> None:
-            made.append((url, clock))
+        def __init__(self, url: str, *, clock: Any, expire_after_runs: int) -> None:
+            made.append((url, clock, expire_after_runs))
 
     module = types.ModuleType("jobimport.store.mongo")
     module.MongoStore = FakeMongoStore  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "jobimport.store.mongo", module)
     for url in ("mongodb://db:27017/jobs", "mongodb+srv://cluster.example/jobs"):
         assert isinstance(open_store(url), FakeMongoStore)
+    assert isinstance(open_store("mongodb://db/jobs", expire_after_runs=5), FakeMongoStore)
     assert made == [
-        ("mongodb://db:27017/jobs", utc_now),
-        ("mongodb+srv://cluster.example/jobs", utc_now),
+        ("mongodb://db:27017/jobs", utc_now, 3),
+        ("mongodb+srv://cluster.example/jobs", utc_now, 3),
+        ("mongodb://db/jobs", utc_now, 5),
     ]
 
 

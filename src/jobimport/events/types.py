@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from jobimport.models import ImportRun
+from jobimport.models import FeedState, ImportRun
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,27 @@ class FeedFailed(RunEvent):
     """The run failed at feed level (fetch or document error); `run.error` says why."""
 
     type: ClassVar[str] = "feed.failed"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedAlert(RunEvent):
+    """A feed reached ALERT_AFTER_FAILURES consecutive failed runs (`failing`, once per streak),
+    or a feed alerted before succeeded again (`recovered`). `run` is the run that decided it;
+    `feed` is the feed's state after that run. The alert webhook sends these."""
+
+    type: ClassVar[str] = "feed.alert"
+    kind: Literal["failing", "recovered"] = "failing"
+    feed: FeedState | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        feed = self.feed
+        return {
+            "type": self.type,
+            "kind": self.kind,
+            "feed": None if feed is None else {"id": feed.id, "url": feed.url, "name": feed.name},
+            "consecutiveFailures": 0 if feed is None else feed.consecutive_failures,
+            "run": self.run.to_log(),
+        }
 
 
 Publish = Callable[[RunEvent], Awaitable[None]]

@@ -154,13 +154,16 @@ async def open_feed(
     *,
     etag: str | None = None,
     last_modified: str | None = None,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> AsyncIterator[FeedResponse]:
     """GET `url` with `session` (from `make_client_session`) and yield its FeedResponse.
 
-    Sends If-None-Match / If-Modified-Since from the stored validators; a 304 yields a response
-    with `not_modified=True`. Follows up to `MAX_REDIRECTS` redirects. Before yielding, reads the
-    first chunk to refuse challenge pages (`blocked`) and bodies that are clearly not XML
-    (`not_a_feed`); `chunks()` replays it. Every failure raises FeedError (see the module doc).
+    Sends If-None-Match / If-Modified-Since from the stored validators, and the feed's own
+    `extra_headers` (a token, say) to the feed's origin only: a redirect elsewhere drops them.
+    A 304 yields a response with `not_modified=True`. Follows up to `MAX_REDIRECTS` redirects.
+    Before yielding, reads the first chunk to refuse challenge pages (`blocked`) and bodies that
+    are clearly not XML (`not_a_feed`); `chunks()` replays it. Every failure raises FeedError
+    (see the module doc).
     """
     deadline = asyncio.get_running_loop().time() + settings.fetch_timeout_s
     headers: dict[str, str] = {}
@@ -168,7 +171,7 @@ async def open_feed(
         headers[hdrs.IF_NONE_MATCH] = etag
     if last_modified:
         headers[hdrs.IF_MODIFIED_SINCE] = last_modified
-    response = await _follow(session, url, settings, headers, deadline)
+    response = await _follow(session, url, settings, headers, deadline, extra_headers or {})
     try:
         yield await _accept(response, settings, deadline, etag=etag, last_modified=last_modified)
     finally:
@@ -182,13 +185,17 @@ async def _follow(
     settings: Settings,
     headers: Mapping[str, str],
     deadline: float,
+    extra_headers: Mapping[str, str],
 ) -> aiohttp.ClientResponse:
     """Send the GET and follow redirects; return the first response that is not a redirect."""
     allow_private = settings.allow_private_addresses
     target = check_url(url, allow_private=allow_private)
+    origin = target.origin()
     followed = 0
     while True:
-        response = await _send(session, target, headers, settings, deadline)
+        # A feed's credentials go to its own origin only, never to where it redirects.
+        sent = {**extra_headers, **headers} if target.origin() == origin else headers
+        response = await _send(session, target, sent, settings, deadline)
         location = response.headers.get(hdrs.LOCATION)
         if response.status not in _REDIRECTS or location is None:
             return response

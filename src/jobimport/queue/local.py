@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,15 @@ from typing import Any
 import structlog
 
 from jobimport.queue.base import RetryLater, TaskContext
+from jobimport.queue.inspect import (
+    FAILED_WINDOW_S,
+    KINDS,
+    MAX_FAILED_KEPT,
+    Kind,
+    KindCounts,
+    QueueSnapshot,
+    kind_of_task,
+)
 
 Handler = Callable[..., Awaitable[None]]
 log = structlog.get_logger(__name__)
@@ -56,6 +66,12 @@ class LocalQueue:
         self._waiting_since: dict[str, float] = {}
         self._running = 0
         self._failed = 0
+        # By kind, for snapshot(): job ids of deferred jobs, counts of waiting and running ones,
+        # and (monotonic time, kind) of recent failures.
+        self._deferred_kinds: dict[str, Kind] = {}
+        self._waiting_kinds: Counter[Kind] = Counter()
+        self._running_kinds: Counter[Kind] = Counter()
+        self._failures: deque[tuple[float, Kind]] = deque(maxlen=MAX_FAILED_KEPT)
         self._workers: list[asyncio.Task[None]] = []
         self._busy: set[asyncio.Task[Any]] = set()
         self._closing = False
@@ -82,12 +98,15 @@ class LocalQueue:
 
         def ready() -> None:
             self._deferred.pop(job.job_id, None)
+            self._deferred_kinds.pop(job.job_id, None)
             self._make_ready(job)
 
         self._deferred[job.job_id] = asyncio.get_running_loop().call_later(defer_s, ready)
+        self._deferred_kinds[job.job_id] = kind_of_task(job.task)
 
     def _make_ready(self, job: _Job) -> None:
         self._waiting_since[job.job_id] = time.monotonic()
+        self._waiting_kinds[kind_of_task(job.task)] += 1
         self._ready.put_nowait(job)
 
     def start(self) -> None:
@@ -109,6 +128,7 @@ class LocalQueue:
         for handle in self._deferred.values():
             handle.cancel()
         self._deferred.clear()
+        self._deferred_kinds.clear()
         busy = [worker for worker in self._workers if worker in self._busy]
         for worker in self._workers:
             if worker not in self._busy:
@@ -140,18 +160,47 @@ class LocalQueue:
             oldest_waiting_s=oldest,
         )
 
+    def snapshot(self) -> QueueSnapshot:
+        """`stats()` by kind of task, with failures counted over the last FAILED_WINDOW_S only
+        (the same shape as the arq queue's snapshot)."""
+        stats = self.stats()
+        since = time.monotonic() - FAILED_WINDOW_S
+        while self._failures and self._failures[0][0] < since:
+            self._failures.popleft()
+        failed = Counter(kind for _, kind in self._failures)
+        deferred = Counter(self._deferred_kinds.values())
+        kinds = {
+            kind: KindCounts(
+                waiting=self._waiting_kinds[kind],
+                running=self._running_kinds[kind],
+                deferred=deferred[kind],
+                failed=failed[kind],
+            )
+            for kind in KINDS
+        }
+        return QueueSnapshot(
+            backend="local",
+            kinds=kinds,
+            oldest_waiting_s=stats.oldest_waiting_s,
+            failed_window_s=FAILED_WINDOW_S,
+        )
+
     async def _work(self) -> None:
         me = asyncio.current_task()
         assert me is not None  # started with create_task
         while not self._closing:
             job = await self._ready.get()
+            kind = kind_of_task(job.task)
             self._waiting_since.pop(job.job_id, None)
+            self._waiting_kinds[kind] -= 1
             self._running += 1
+            self._running_kinds[kind] += 1
             self._busy.add(me)
             try:
                 await self._run(job)
             finally:
                 self._running -= 1
+                self._running_kinds[kind] -= 1
                 self._busy.discard(me)
 
     async def _run(self, job: _Job) -> None:
@@ -165,15 +214,19 @@ class LocalQueue:
                 job.job_try += 1
                 self._schedule(job, retry.defer_s)
                 return
-            self._failed += 1
+            self._count_failure(job)
             log.error("task failed after last try", job_id=job.job_id, reason=retry.reason)
         except TimeoutError:
-            self._failed += 1
+            self._count_failure(job)
             log.error("task timed out", job_id=job.job_id, timeout_s=self._job_timeout_s)
         except Exception:
-            self._failed += 1
+            self._count_failure(job)
             log.exception("task failed", job_id=job.job_id)
         self._finish(job)
+
+    def _count_failure(self, job: _Job) -> None:
+        self._failed += 1
+        self._failures.append((time.monotonic(), kind_of_task(job.task)))
 
     def _finish(self, job: _Job) -> None:
         self._known.discard(job.job_id)

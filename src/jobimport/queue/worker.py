@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 
 from jobimport.queue.arq_io import create_arq_pool, deserialize, serialize
 from jobimport.queue.base import RetryLater, TaskContext
+from jobimport.queue.inspect import track_failures
 from jobimport.queue.names import BATCH, FETCH, health_check_key, tick_job_name
 from jobimport.queue.tasks import Tasks
 from jobimport.settings import Settings
@@ -50,9 +51,11 @@ def build_worker(settings: Settings, tasks: Tasks, tick: Tick | None, pool: Any)
         except RetryLater as retry:
             raise Retry(defer=retry.defer_s) from retry
 
+    # arq keeps no results here (keep_result=0), so failures are recorded for GET /api/queue.
+    queue = settings.queue_name
     functions: list[Function] = [
-        func(fetch, name=FETCH, max_tries=settings.max_tries),
-        func(batch, name=BATCH, max_tries=settings.max_tries),
+        func(track_failures(fetch, queue), name=FETCH, max_tries=settings.max_tries),
+        func(track_failures(batch, queue), name=BATCH, max_tries=settings.max_tries),
     ]
     cron_jobs = []
     if tick is not None:
@@ -64,7 +67,7 @@ def build_worker(settings: Settings, tasks: Tasks, tick: Tick | None, pool: Any)
         step = settings.tick_interval_s
         cron_jobs.append(
             cron(
-                run_tick,
+                track_failures(run_tick, queue),
                 # arq's unique cron job id is `<name>:<slot>`, global in Redis: the queue in the
                 # name keeps deployments that share a Redis from taking each other's slots.
                 name=tick_job_name(settings.queue_name),

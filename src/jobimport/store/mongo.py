@@ -3,6 +3,8 @@
 No multi-document transactions: every step that must happen once is a single conditional write
 (insert-if-absent on a unique index, or an update whose filter says "not yet"), so any step can
 crash and the whole call be redelivered without counting anything twice. See `apply_batch`.
+Modules: feeds (mongo_feeds), runs and batches (mongo_runs, mongo_admin), job upserts
+(mongo_jobs), expiry (mongo_expiry), listings (mongo_queries), schema (mongo_schema).
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pymongo import AsyncMongoClient, ReturnDocument, UpdateOne
+from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from jobimport.errors import StoreError
 from jobimport.models import (
@@ -28,9 +30,8 @@ from jobimport.models import (
     StagedEntry,
     new_run_id,
 )
-from jobimport.store import codec, utc_now
+from jobimport.store import codec, mongo_admin, mongo_feeds, utc_now
 from jobimport.store.base import (
-    SCHEMA_VERSION,
     ApplyOutcome,
     JobQuery,
     JobRecord,
@@ -43,18 +44,15 @@ from jobimport.store.mongo_docs import (
     batch_result_from_doc,
     counts_from_doc,
     database_name,
-    feed_fields,
-    feed_from_doc,
     job_record_from_doc,
     new_run_doc,
     run_from_doc,
     to_ms,
 )
 from jobimport.store.mongo_errors import translate_errors
-from jobimport.store.mongo_jobs import DUPLICATE_KEY, JOB_INDEXES, Stamp
+from jobimport.store.mongo_expiry import Expiry
+from jobimport.store.mongo_jobs import Stamp
 from jobimport.store.mongo_queries import (
-    JOB_LIST_INDEXES,
-    RUN_LIST_INDEXES,
     RUNS_BY_STATUS,
     SUM_RUN_COUNTS,
     find_page,
@@ -64,10 +62,9 @@ from jobimport.store.mongo_queries import (
     run_sort,
 )
 from jobimport.store.mongo_runs import (
-    RUN_INDEXES,
     MakeResult,
     apply_jobs,
-    close_run,
+    finish_early,
     lost_result,
     mark_fetched,
     mark_running,
@@ -75,8 +72,8 @@ from jobimport.store.mongo_runs import (
     settle_batch,
     stale_filter,
 )
+from jobimport.store.mongo_schema import migrate, stored_version
 
-INDEXES = [*JOB_INDEXES, *JOB_LIST_INDEXES, *RUN_INDEXES, *RUN_LIST_INDEXES]
 AFTER = ReturnDocument.AFTER
 
 
@@ -91,7 +88,11 @@ class MongoStore:
         database: str | None = None,
         client: Any = None,
         clock: Callable[[], datetime] = utc_now,
+        expire_after_runs: int = 3,
     ) -> None:
+        if expire_after_runs < 1:
+            raise ValueError(f"expire_after_runs must be at least 1, got {expire_after_runs}")
+        self._expire_after_runs = expire_after_runs
         self._url = url
         self._database = database_name(url, database)
         self._client: Any = client
@@ -110,23 +111,7 @@ class MongoStore:
                 raise StoreError(f"invalid MongoDB URL: {exc}") from exc
             self._owns_client = True
         self._db = self._client[self._database]
-        for spec in INDEXES:
-            await self._coll(spec.collection).create_index(
-                spec.keys, name=spec.name, **spec.options
-            )
-        meta = await self._coll("meta").find_one({"_id": "schema"})
-        stored = int(meta["version"]) if meta else 0
-        if stored > SCHEMA_VERSION:
-            raise StoreError(
-                f"database schema v{stored} is newer than this jobimport (v{SCHEMA_VERSION})"
-            )
-        # Index management above is the whole migration so far (v2's updated_at and requeues are
-        # written by every write; runs without them read as created_at and 0); record the version.
-        await self._coll("meta").update_one(
-            {"_id": "schema"},
-            {"$max": {"version": SCHEMA_VERSION}, "$setOnInsert": {"created_at": self._now()}},
-            upsert=True,
-        )
+        await migrate(self._db, self._expire_after_runs, self._now())
 
     async def close(self) -> None:
         if self._owns_client and self._client is not None:
@@ -137,51 +122,56 @@ class MongoStore:
 
     @translate_errors
     async def schema_version(self) -> int:
-        meta = await self._coll("meta").find_one({"_id": "schema"})
-        return int(meta["version"]) if meta else 0
+        if self._db is None:
+            raise StoreError("MongoStore is not open")
+        return await stored_version(self._db)
 
     # feeds
 
     @translate_errors
-    async def ensure_feeds(self, urls: Sequence[str]) -> None:
-        if not urls:
-            return
-        defaults = feed_fields(FeedState(url=""))
-        ops = [UpdateOne({"_id": u}, {"$setOnInsert": defaults}, upsert=True) for u in urls]
-        try:
-            await self._coll("feeds").bulk_write(ops, ordered=False)
-        except BulkWriteError as exc:
-            # A racing insert of the same feed means it exists now, which is all we want.
-            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
-                raise
+    async def seed_feeds(self, urls: Sequence[str]) -> None:
+        await mongo_feeds.seed(self._feeds, urls, self._now())
+
+    @translate_errors
+    async def add_feed(self, state: FeedState) -> FeedState | None:
+        return await mongo_feeds.add(self._feeds, state, self._now())
 
     @translate_errors
     async def get_feed(self, url: str) -> FeedState | None:
-        doc = await self._coll("feeds").find_one({"_id": url})
-        return None if doc is None else feed_from_doc(doc)
+        return await mongo_feeds.get(self._feeds, {"_id": url})
+
+    @translate_errors
+    async def get_feed_by_id(self, feed_id: str) -> FeedState | None:
+        return await mongo_feeds.get(self._feeds, {"feed_id": feed_id})
 
     @translate_errors
     async def list_feeds(self) -> list[FeedState]:
-        docs = await self._coll("feeds").find({}).sort([("_id", 1)]).to_list(None)
-        return [feed_from_doc(doc) for doc in docs]
+        return await mongo_feeds.registered(self._feeds)
+
+    @translate_errors
+    async def update_feed(self, feed_id: str, changes: dict[str, Any]) -> FeedState | None:
+        mongo_feeds.check_settings(changes)
+        return await mongo_feeds.update(self._feeds, feed_id, changes)
+
+    @translate_errors
+    async def delete_feed(self, feed_id: str) -> bool:
+        return await mongo_feeds.delete(self._feeds, feed_id)
 
     @translate_errors
     async def save_feed(self, state: FeedState) -> None:
-        update = {"$set": feed_fields(state)}
-        try:
-            await self._coll("feeds").update_one({"_id": state.url}, update, upsert=True)
-        except DuplicateKeyError:  # a racing insert of the same feed: update what it created
-            await self._coll("feeds").update_one({"_id": state.url}, update)
+        await mongo_feeds.save(self._feeds, state)
 
     # runs
 
     @translate_errors
-    async def start_or_get_run(self, feed_url: str, trigger: str) -> tuple[ImportRun, bool]:
+    async def start_or_get_run(
+        self, feed_url: str, trigger: str, *, retry_of: str | None = None
+    ) -> tuple[ImportRun, bool]:
         # Insert-first: the partial unique index on in-flight runs is the lock. On a duplicate,
         # return the run in flight; if it closed in between, try again.
         for _ in range(3):
             now = self._now()
-            doc = new_run_doc(new_run_id(now), feed_url, trigger, now)
+            doc = new_run_doc(new_run_id(now), feed_url, trigger, now, retry_of)
             try:
                 await self._runs.insert_one(doc)
                 return run_from_doc(doc), True
@@ -190,6 +180,11 @@ class MongoStore:
                 if existing is not None:
                     return run_from_doc(existing), False
         raise StoreError(f"could not start or find a run of {feed_url}")
+
+    @translate_errors
+    async def cancel_run(self, run_id: str) -> ImportRun | None:
+        doc = await mongo_admin.cancel(self._runs, self._staged, run_id, self._now())
+        return None if doc is None else run_from_doc(doc)
 
     @translate_errors
     async def get_run(self, run_id: str) -> ImportRun | None:
@@ -218,21 +213,11 @@ class MongoStore:
     ) -> ImportRun | None:
         if not status.is_final:
             raise ValueError(f"finish_run_early needs a final status, got {status.value}")
-        doc = await self._runs.find_one({"_id": run_id})
-        if doc is None or not doc.get("in_flight") or doc.get("batches_total") is not None:
-            return None
-        closed = await close_run(
-            self._runs,
-            doc,
-            status,
-            self._now(),
-            when={"batches_total": {"$exists": False}},
-            also={"error": codec.error_to_dict(error), "fetch": codec.fetch_to_dict(fetch)},
+        fields = {"error": codec.error_to_dict(error), "fetch": codec.fetch_to_dict(fetch)}
+        closed = await finish_early(
+            self._runs, self._staged, run_id, status, fields, self._now(), self._expiry
         )
-        if closed is None:
-            return None
-        await self._staged.delete_many({"run_id": run_id})  # staged by a fetch that then broke
-        return run_from_doc(closed)
+        return None if closed is None else run_from_doc(closed)
 
     @translate_errors
     async def reset_staging(self, run_id: str) -> None:
@@ -268,7 +253,8 @@ class MongoStore:
         if batches_total < 0:
             raise ValueError(f"batches_total must not be negative, got {batches_total}")
         fields = {"fetch": codec.fetch_to_dict(fetch), "error": codec.error_to_dict(error)}
-        doc = await mark_fetched(self._runs, run_id, batches_total, fields, self._now())
+        now = self._now()
+        doc = await mark_fetched(self._runs, run_id, batches_total, fields, now, self._expiry)
         return run_from_doc(doc)
 
     @translate_errors
@@ -336,7 +322,15 @@ class MongoStore:
         return await self._settle(run_id, n, now, make_result)
 
     async def _settle(self, run_id: str, n: int, now: datetime, make: MakeResult) -> ApplyOutcome:
-        return await settle_batch(self._runs, self._results, self._staged, run_id, n, now, make)
+        return await settle_batch(
+            self._runs, self._results, self._staged, run_id, n, now, make, self._expiry
+        )
+
+    # retention
+
+    @translate_errors
+    async def prune_runs(self, finished_before: datetime) -> int:
+        return await mongo_admin.prune(self._runs, self._results, self._staged, finished_before)
 
     # jobs
 
@@ -375,6 +369,14 @@ class MongoStore:
         if self._db is None:
             raise StoreError("MongoStore is not open")
         return self._db[name]
+
+    @property
+    def _expiry(self) -> Expiry:
+        return Expiry(self._jobs, self._expire_after_runs)
+
+    @property
+    def _feeds(self) -> AsyncCollection[Doc]:
+        return self._coll("feeds")
 
     @property
     def _runs(self) -> AsyncCollection[Doc]:

@@ -6,7 +6,7 @@ since a client without `tz_aware=True` (or mongomock) hands back naive UTC value
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -14,10 +14,10 @@ from jobimport.errors import StoreError
 from jobimport.models import (
     MAX_STORED_FAILURES,
     BatchResult,
-    FeedState,
     ImportRun,
     ItemFailure,
     Job,
+    JobStatus,
     RunCounts,
     RunStatus,
 )
@@ -26,7 +26,9 @@ from jobimport.store.base import JobRecord
 
 Doc = dict[str, Any]
 
-COUNT_FIELDS = ("fetched", "new", "updated", "unchanged", "failed")
+BATCH_COUNT_FIELDS = ("fetched", "new", "updated", "unchanged", "failed")
+COUNT_FIELDS = (*BATCH_COUNT_FIELDS, "expired")
+"""A run's counts; a batch has no `expired` (its run's close sets that, see mongo_runs)."""
 
 
 DEFAULT_DATABASE = "jobimport"
@@ -54,8 +56,8 @@ def required_dt(value: Any) -> datetime:
     return result
 
 
-def counts_to_doc(counts: RunCounts) -> Doc:
-    return {name: getattr(counts, name) for name in COUNT_FIELDS}
+def counts_to_doc(counts: RunCounts, fields: tuple[str, ...] = COUNT_FIELDS) -> Doc:
+    return {name: getattr(counts, name) for name in fields}
 
 
 def counts_from_doc(doc: Doc | None) -> RunCounts:
@@ -67,7 +69,9 @@ def failures_from_docs(docs: Any) -> tuple[ItemFailure, ...]:
     return tuple(codec.failure_from_dict(doc) for doc in docs or ())
 
 
-def new_run_doc(run_id: str, feed_url: str, trigger: str, now: datetime) -> Doc:
+def new_run_doc(
+    run_id: str, feed_url: str, trigger: str, now: datetime, retry_of: str | None = None
+) -> Doc:
     """A queued run. `in_flight` is what the partial unique index on feed_url sees: it is set
     while the run is queued or running and removed when the run closes."""
     return {
@@ -75,6 +79,7 @@ def new_run_doc(run_id: str, feed_url: str, trigger: str, now: datetime) -> Doc:
         "feed_url": feed_url,
         "status": RunStatus.QUEUED.value,
         "trigger": trigger,
+        "retry_of": retry_of,
         "created_at": now,
         "started_at": None,
         "finished_at": None,
@@ -115,6 +120,7 @@ def run_from_doc(doc: Doc) -> ImportRun:
         # A run written before schema v2 has no updated_at: it reads as its creation time.
         updated_at=codec.aware(doc.get("updated_at")) or created_at,
         requeues=int(doc.get("requeues") or 0),
+        retry_of=doc.get("retry_of"),
     )
 
 
@@ -136,7 +142,7 @@ def batch_result_doc(
     return {
         "run_id": run_id,
         "n": n,
-        "counts": counts_to_doc(counts),
+        "counts": counts_to_doc(counts, BATCH_COUNT_FIELDS),
         "failures": [codec.failure_to_dict(f) for f in failures[:MAX_STORED_FAILURES]],
         "failure_counts": by_reason,
         "created_at": now,
@@ -170,32 +176,14 @@ def job_record_from_doc(doc: Doc) -> JobRecord:
         last_seen_run_id=doc["last_seen_run_id"],
         last_changed_run_id=doc["last_changed_run_id"],
         feeds=tuple(doc.get("feeds") or ()),
+        # A job written before schema v3 has no status: it reads as active.
+        status=JobStatus(doc.get("status") or JobStatus.ACTIVE.value),
+        expired_at=codec.aware(doc.get("expired_at")),
     )
 
 
-def feed_fields(state: FeedState) -> Doc:
-    """A feed's state without its key (the URL is the `_id`)."""
-    return {
-        "etag": state.etag,
-        "last_modified": state.last_modified,
-        "last_run_id": state.last_run_id,
-        "last_run_at": state.last_run_at,
-        "last_status": state.last_status,
-        "last_success_at": state.last_success_at,
-        "consecutive_failures": state.consecutive_failures,
-        "next_run_at": state.next_run_at,
-    }
-
-
-def feed_from_doc(doc: Doc) -> FeedState:
-    return FeedState(
-        url=doc["_id"],
-        etag=doc.get("etag"),
-        last_modified=doc.get("last_modified"),
-        last_run_id=doc.get("last_run_id"),
-        last_run_at=codec.aware(doc.get("last_run_at")),
-        last_status=doc.get("last_status"),
-        last_success_at=codec.aware(doc.get("last_success_at")),
-        consecutive_failures=int(doc.get("consecutive_failures") or 0),
-        next_run_at=codec.aware(doc.get("next_run_at")),
-    )
+def ms_ceil(value: datetime) -> datetime:
+    """`value` rounded up to a whole millisecond: BSON dates keep milliseconds, so for a stored
+    time, `< ms_ceil(value)` means the same as `< value` (the driver would truncate instead)."""
+    bound = to_ms(value)
+    return bound + timedelta(milliseconds=1) if value.microsecond % 1000 else bound

@@ -9,6 +9,9 @@ Classification is replay-safe: a job keeps the (run, batch) that inserted it and
 that last changed its content, so a redelivered batch counts it exactly as its first attempt did.
 Keeping the batch number, not just the run, also keeps a job seen twice in one run from counting
 as new twice.
+
+Every write also marks the job as listed by its feed (active again, that link's misses at zero:
+see mongo_expiry.listed_fields), in the same update.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pymongo.errors import BulkWriteError
 from jobimport.errors import StoreError
 from jobimport.models import ItemFailure, ItemFailureReason, Job
 from jobimport.store.mongo_docs import Doc, job_content
+from jobimport.store.mongo_expiry import listed_fields
 from jobimport.store.mongo_queries import IndexSpec
 
 # Job identity: the upserts key on `_id = models.job_id(source, external_id)`; this index makes
@@ -74,9 +78,10 @@ class Upserted:
 
 def plan(job: Job, doc: Doc | None, stamp: Stamp) -> Planned:
     """Classify `job` against its stored document (None = absent) and build its write."""
+    listed, add_to = listed_fields(stamp.feed_url, stamp.run_id)
     touch: Doc = {
-        "$set": {"last_seen_at": stamp.now, "last_seen_run_id": stamp.run_id},
-        "$addToSet": {"feeds": stamp.feed_url},
+        "$set": {"last_seen_at": stamp.now, "last_seen_run_id": stamp.run_id, **listed},
+        "$addToSet": add_to,
     }
     if doc is None:
         first_seen = {

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from jobimport.models import RunStatus
+from jobimport.models import JobStatus, RunStatus
 from jobimport.store.base import JOB_SORTS, JobQuery, RunQuery
 from jobimport.store.mongo_docs import COUNT_FIELDS, Doc
 
@@ -98,7 +98,15 @@ JOB_LIST_INDEXES = [
     IndexSpec(
         "jobs", [("last_changed_at", DESC), ("position", ASC), ("_id", ASC)], "jobs_by_changed"
     ),
+    # Also how an expiry sweep finds a feed's jobs (mongo_expiry).
     IndexSpec("jobs", [("feeds", ASC)], "jobs_by_feed"),
+    # The status filter with the default order. A job from before schema v3 has no status (it
+    # reads as active), so "active" is `$ne: expired`: two ranges of this index.
+    IndexSpec(
+        "jobs",
+        [("status", ASC), ("last_changed_at", DESC), ("position", ASC), ("_id", ASC)],
+        "jobs_by_status",
+    ),
     IndexSpec("jobs", [("company", ASC)], "jobs_by_company"),
     # Text search below is an unanchored, case-insensitive $regex per word: a collection scan,
     # fine for tens of thousands of jobs. Beyond that, a text index (or Atlas Search) on title,
@@ -117,6 +125,10 @@ def job_filter(query: JobQuery) -> Doc:
         conditions.append(
             {"$or": [{name: pattern} for name in ("title", "company", "description_text")]}
         )
+    if query.status is not None:
+        expired = JobStatus.EXPIRED.value
+        status = JobStatus(query.status)
+        conditions.append({"status": expired if status is JobStatus.EXPIRED else {"$ne": expired}})
     if query.source is not None:
         conditions.append({"source": query.source})
     if query.feed_url is not None:

@@ -5,13 +5,16 @@ Without multi-document transactions, "once" comes from conditions: a batch resul
 once (unique (run_id, n)); its counts are added once (`applied_batches` must not hold n yet); a
 run closes once (it must still be `in_flight`). A crash between any two steps is healed by the
 redelivered call repeating them. Every write to a run sets its `updated_at`.
+
+A run that closes having read its whole document first sweeps its feed's jobs (mongo_expiry),
+then closes with the number it expired: see `close_run`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
@@ -20,6 +23,7 @@ from pymongo.errors import DuplicateKeyError
 from jobimport.errors import StoreError
 from jobimport.models import (
     MAX_STORED_FAILURES,
+    BatchResult,
     ItemFailure,
     ItemFailureReason,
     Job,
@@ -27,6 +31,7 @@ from jobimport.models import (
     RunStatus,
     StagedEntry,
     final_status,
+    reads_whole_document,
 )
 from jobimport.store import codec
 from jobimport.store.base import ApplyOutcome
@@ -37,9 +42,10 @@ from jobimport.store.mongo_docs import (
     batch_result_from_doc,
     counts_from_doc,
     duration_ms,
+    ms_ceil,
     run_from_doc,
-    to_ms,
 )
+from jobimport.store.mongo_expiry import Expiry, sweep
 from jobimport.store.mongo_jobs import Stamp, upsert_jobs
 from jobimport.store.mongo_queries import IndexSpec
 
@@ -67,6 +73,7 @@ RUN_INDEXES = [
     ),
 ]
 
+
 Collection = AsyncCollection[Doc]
 MakeResult = Callable[[Doc], Awaitable[Doc]]
 
@@ -91,18 +98,29 @@ async def mark_running(runs: Collection, run_id: str, now: datetime) -> Doc | No
 
 
 async def mark_fetched(
-    runs: Collection, run_id: str, batches_total: int, fields: Doc, now: datetime
+    runs: Collection,
+    run_id: str,
+    batches_total: int,
+    fields: Doc,
+    now: datetime,
+    expiry: Expiry,
 ) -> Doc:
-    """Store.mark_run_fetched: set batches_total (and `fields`) once, on a run in flight."""
+    """Store.mark_run_fetched: set batches_total (and `fields`) once, on a run in flight that
+    `finish_run_early` is not closing."""
     doc = await runs.find_one_and_update(
-        {"_id": run_id, "batches_total": {"$exists": False}, "in_flight": True},
+        {
+            "_id": run_id,
+            "batches_total": {"$exists": False},
+            "in_flight": True,
+            "closing": {"$exists": False},
+        },
         {"$set": {"batches_total": batches_total, **fields, "updated_at": now}},
         return_document=AFTER,
     )
     if doc is None:  # already fetched (or final): change nothing
         doc = await run_doc(runs, run_id)
     # Zero batches closes the run here; otherwise this only heals a crash after the last batch.
-    return await close_if_done(runs, doc, now)
+    return await close_if_done(runs, doc, now, expiry)
 
 
 async def settle_batch(
@@ -113,6 +131,7 @@ async def settle_batch(
     n: int,
     now: datetime,
     make_result: MakeResult,
+    expiry: Expiry,
 ) -> ApplyOutcome:
     """Record batch n's result once, add it to its run once, close the run if this was its last
     batch, drop the staged batch: the steps `apply_batch` and `fail_batch` share. Each is one
@@ -121,13 +140,21 @@ async def settle_batch(
     2. else `make_result(run document)` builds the result document to record;
     3. insert the result once; a racing duplicate means the other one is the result;
     4. add the result to the run once (`applied_batches` guards the $inc), closing it if last;
-    5. drop the staged batch."""
+    5. drop the staged batch.
+    A cancelled run takes none of these steps: its recorded result (else an empty one) and the
+    run are returned as they are. (A batch that was past step 1 when the run was cancelled still
+    counts: its jobs are stored.)"""
     run = await run_doc(runs, run_id)
     result = await results.find_one({"run_id": run_id, "n": n})
+    if run.get("status") == RunStatus.CANCELLED.value:
+        await staged.delete_one({"run_id": run_id, "n": n})
+        if result is None:
+            return ApplyOutcome(BatchResult(run_id, n, RunCounts()), False, run_from_doc(run))
+        return ApplyOutcome(batch_result_from_doc(result), False, run_from_doc(run))
     first_time = False
     if result is None:
         result, first_time = await record_result(results, await make_result(run))
-    closed = await add_to_run(runs, result, now)
+    closed = await add_to_run(runs, result, now, expiry)
     await staged.delete_one({"run_id": run_id, "n": n})
     return ApplyOutcome(batch_result_from_doc(result), first_time, run_from_doc(closed))
 
@@ -156,9 +183,7 @@ def stale_filter(idle_since: datetime) -> Doc:
     """In-flight runs last changed before `idle_since`. BSON dates keep milliseconds, so the bound
     is rounded up to one: for a stored (whole-millisecond) time, `< ceil` is the same as `<`.
     A run written before schema v2 has no updated_at and counts from its creation."""
-    bound = to_ms(idle_since)
-    if idle_since.microsecond % 1000:
-        bound += timedelta(milliseconds=1)
+    bound = ms_ceil(idle_since)
     return {
         "in_flight": True,
         "$or": [
@@ -207,7 +232,7 @@ async def record_result(results: AsyncCollection[Doc], doc: Doc) -> tuple[Doc, b
     return doc, True
 
 
-async def add_to_run(runs: AsyncCollection[Doc], result: Doc, now: datetime) -> Doc:
+async def add_to_run(runs: AsyncCollection[Doc], result: Doc, now: datetime, expiry: Expiry) -> Doc:
     """Add a recorded batch result to its run once, then close the run if that was its last
     batch. Returns the run document after both."""
     n = result["n"]
@@ -224,17 +249,17 @@ async def add_to_run(runs: AsyncCollection[Doc], result: Doc, now: datetime) -> 
     )
     if doc is None:  # added by an earlier delivery
         doc = await run_doc(runs, result["run_id"])
-    return await close_if_done(runs, doc, now)
+    return await close_if_done(runs, doc, now, expiry)
 
 
-async def close_if_done(runs: AsyncCollection[Doc], doc: Doc, now: datetime) -> Doc:
+async def close_if_done(runs: AsyncCollection[Doc], doc: Doc, now: datetime, expiry: Expiry) -> Doc:
     """Close a fetched run whose every batch is counted, with its final status."""
     total = doc.get("batches_total")
     if not doc.get("in_flight") or total is None or int(doc.get("batches_done") or 0) < total:
         return doc
     error = codec.error_from_dict(doc.get("error"))
     status = final_status(counts_from_doc(doc.get("counts")), error)
-    closed = await close_run(runs, doc, status, now, when={"batches_done": total})
+    closed = await close_run(runs, doc, status, now, expiry, when={"batches_done": total})
     return closed if closed is not None else await run_doc(runs, doc["_id"])
 
 
@@ -243,12 +268,19 @@ async def close_run(
     doc: Doc,
     status: RunStatus,
     now: datetime,
+    expiry: Expiry,
     *,
     when: Doc,
     also: Doc | None = None,
 ) -> Doc | None:
     """Close an in-flight run with one conditional update: only one caller wins (None if this
-    one did not). `when` adds conditions; `also` adds fields to set."""
+    one did not). `when` adds conditions; `also` adds fields to set.
+
+    A run that read its whole document first claims its close (`closing`, which `cancel_run`
+    respects), then sweeps (idempotent), then closes with the number it expired. Sweeping while
+    the run is still in flight keeps the feed's next run from starting meanwhile; the claim keeps
+    a cancelled run from expiring anything. A closer that dies after its claim leaves the run in
+    flight, to be closed by the next delivery that finds every batch done."""
     fields = {
         "status": status.value,
         "finished_at": now,
@@ -256,11 +288,39 @@ async def close_run(
         "updated_at": now,
         **(also or {}),
     }
+    where = {"_id": doc["_id"], "in_flight": True, **when}
+    error = codec.error_from_dict(fields["error"] if "error" in fields else doc.get("error"))
+    if reads_whole_document(status, error, doc.get("failure_counts")):
+        claim = {"$set": {"closing": status.value, "updated_at": now}}
+        if await runs.find_one_and_update(where, claim) is None:
+            return None
+        not_modified = status is RunStatus.NOT_MODIFIED
+        fields["counts.expired"] = await sweep(
+            expiry, doc["_id"], doc["feed_url"], not_modified=not_modified, now=now
+        )
     return await runs.find_one_and_update(
-        {"_id": doc["_id"], "in_flight": True, **when},
-        {"$set": fields, "$unset": {"in_flight": ""}},
-        return_document=AFTER,
+        where, {"$set": fields, "$unset": {"in_flight": "", "closing": ""}}, return_document=AFTER
     )
+
+
+async def finish_early(
+    runs: Collection,
+    staged: Collection,
+    run_id: str,
+    status: RunStatus,
+    fields: Doc,
+    now: datetime,
+    expiry: Expiry,
+) -> Doc | None:
+    """Store.finish_run_early: close a run in flight that is not fetched, with `fields`."""
+    doc = await runs.find_one({"_id": run_id})
+    if doc is None or not doc.get("in_flight") or doc.get("batches_total") is not None:
+        return None
+    when = {"batches_total": {"$exists": False}}
+    closed = await close_run(runs, doc, status, now, expiry, when=when, also=fields)
+    if closed is not None:
+        await staged.delete_many({"run_id": run_id})  # staged by a fetch that then broke
+    return closed
 
 
 async def run_doc(runs: AsyncCollection[Doc], run_id: str) -> Doc:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jobimport.errors import StoreError, StoreUnavailable
 from jobimport.models import (
@@ -28,11 +28,13 @@ from jobimport.models import (
     RunStatus,
     StagedEntry,
 )
-from jobimport.store import codec, sqlite_apply, sqlite_runs, utc_now
+from jobimport.store import sqlite_apply, sqlite_runs, utc_now
+from jobimport.store import sqlite_feeds as feeds
 from jobimport.store import sqlite_queries as q
+from jobimport.store import sqlite_staging as staging
 from jobimport.store.base import ApplyOutcome, JobQuery, JobRecord, Page, RunQuery, Store
 from jobimport.store.sqlite_apply import job_records
-from jobimport.store.sqlite_runs import known_run, load_run, runs_from_rows
+from jobimport.store.sqlite_runs import load_run, runs_from_rows
 from jobimport.store.sqlite_schema import current_version, migrate
 
 T = TypeVar("T")
@@ -48,8 +50,12 @@ class SqliteStore:
         *,
         clock: Callable[[], datetime] = utc_now,
         busy_timeout_ms: int = 5000,
+        expire_after_runs: int = 3,
     ) -> None:
+        if expire_after_runs < 1:
+            raise ValueError("expire_after_runs must be at least 1")
         self.path = str(path)
+        self._expire_after = expire_after_runs
         self._clock = clock
         self._busy_timeout_ms = busy_timeout_ms
         self._executor: ThreadPoolExecutor | None = None
@@ -158,41 +164,42 @@ class SqliteStore:
 
     # --- feeds ----------------------------------------------------------------------------
 
-    async def ensure_feeds(self, urls: Sequence[str]) -> None:
-        def go(conn: Conn) -> None:
-            conn.executemany(
-                "INSERT INTO feeds (url) VALUES (?) ON CONFLICT (url) DO NOTHING",
-                [(url,) for url in urls],
-            )
+    async def seed_feeds(self, urls: Sequence[str]) -> None:
+        await self._write(lambda conn: feeds.seed(conn, list(urls), self._clock()))
 
-        await self._write(go)
+    async def add_feed(self, state: FeedState) -> FeedState | None:
+        return await self._write(lambda conn: feeds.add(conn, state, self._clock()))
 
     async def get_feed(self, url: str) -> FeedState | None:
-        def go(conn: Conn) -> FeedState | None:
-            row = conn.execute("SELECT * FROM feeds WHERE url = ?", (url,)).fetchone()
-            return None if row is None else q.feed_from_row(row)
+        return await self._read(lambda conn: feeds.by_url(conn, url))
 
-        return await self._read(go)
+    async def get_feed_by_id(self, feed_id: str) -> FeedState | None:
+        return await self._read(lambda conn: feeds.by_id(conn, feed_id))
 
     async def list_feeds(self) -> list[FeedState]:
-        def go(conn: Conn) -> list[FeedState]:
-            return [q.feed_from_row(r) for r in conn.execute("SELECT * FROM feeds ORDER BY url")]
+        return await self._read(feeds.registered)
 
-        return await self._read(go)
+    async def update_feed(self, feed_id: str, changes: dict[str, Any]) -> FeedState | None:
+        feeds.check_settings(changes)
+        return await self._write(lambda conn: feeds.update(conn, feed_id, dict(changes)))
+
+    async def delete_feed(self, feed_id: str) -> bool:
+        return await self._write(lambda conn: feeds.delete(conn, feed_id))
 
     async def save_feed(self, state: FeedState) -> None:
-        def go(conn: Conn) -> None:
-            conn.execute("INSERT OR REPLACE INTO feeds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         q.feed_params(state))  # fmt: skip
-
-        await self._write(go)
+        await self._write(lambda conn: feeds.save(conn, state))
 
     # --- runs -----------------------------------------------------------------------------
 
-    async def start_or_get_run(self, feed_url: str, trigger: str) -> tuple[ImportRun, bool]:
+    async def start_or_get_run(
+        self, feed_url: str, trigger: str, *, retry_of: str | None = None
+    ) -> tuple[ImportRun, bool]:
         return await self._write(
-            lambda conn: sqlite_runs.start_or_get(conn, feed_url, trigger, self._clock())
+            lambda conn: sqlite_runs.start_or_get(conn, feed_url, trigger, retry_of, self._clock())
         )
+
+    async def cancel_run(self, run_id: str) -> ImportRun | None:
+        return await self._write(lambda conn: sqlite_runs.cancel(conn, run_id, self._clock()))
 
     async def get_run(self, run_id: str) -> ImportRun | None:
         return await self._read(lambda conn: load_run(conn, run_id))
@@ -226,38 +233,17 @@ class SqliteStore:
             raise ValueError(f"finish_run_early needs a final status, not {status!r}")
         return await self._write(
             lambda conn: sqlite_runs.finish_early(
-                conn, run_id, RunStatus(status), error, fetch, self._clock()
+                conn, run_id, RunStatus(status), error, fetch, self._clock(), self._expire_after
             )
         )
 
     # --- staging --------------------------------------------------------------------------
 
     async def reset_staging(self, run_id: str) -> None:
-        def go(conn: Conn) -> None:
-            conn.execute(
-                "DELETE FROM staged_batches WHERE run_id = ? AND run_id IN (SELECT id FROM"
-                " import_logs WHERE id = ? AND batches_total IS NULL)",
-                (run_id, run_id),
-            )
-
-        await self._write(go)
+        await self._write(lambda conn: staging.reset(conn, run_id))
 
     async def stage_batch(self, run_id: str, n: int, entries: Sequence[StagedEntry]) -> None:
-        payload = q.dumps([codec.entry_to_dict(e) for e in entries])
-
-        def go(conn: Conn) -> None:
-            run = known_run(conn, run_id)
-            # Once fetched, the staged batches are what the batch tasks apply: a late fetch
-            # task (a redelivery racing the first) must not change them.
-            if run.fetched or run.status.is_final:
-                return
-            conn.execute(
-                "INSERT OR REPLACE INTO staged_batches (run_id, n, entries, staged_at)"
-                " VALUES (?, ?, ?, ?)",
-                (run_id, n, payload, self._now()),
-            )
-
-        await self._write(go)
+        await self._write(lambda conn: staging.stage(conn, run_id, n, entries, self._now()))
 
     async def mark_run_fetched(
         self,
@@ -271,35 +257,15 @@ class SqliteStore:
             raise ValueError("batches_total must not be negative")
         return await self._write(
             lambda conn: sqlite_runs.mark_fetched(
-                conn, run_id, batches_total, fetch, error, self._clock()
+                conn, run_id, batches_total, fetch, error, self._clock(), self._expire_after
             )
         )
 
     async def load_staged_batch(self, run_id: str, n: int) -> list[StagedEntry] | None:
-        def go(conn: Conn) -> list[StagedEntry] | None:
-            row = conn.execute(
-                "SELECT entries FROM staged_batches WHERE run_id = ? AND n = ?", (run_id, n)
-            ).fetchone()
-            return None if row is None else [codec.entry_from_dict(d) for d in q.loads(row[0])]
-
-        return await self._read(go)
+        return await self._read(lambda conn: staging.load(conn, run_id, n))
 
     async def pending_batches(self, run_id: str) -> list[int]:
-        def go(conn: Conn) -> list[int]:
-            row = conn.execute(
-                "SELECT batches_total FROM import_logs WHERE id = ?", (run_id,)
-            ).fetchone()
-            done = {r[0] for r in conn.execute(
-                "SELECT n FROM batch_results WHERE run_id = ?", (run_id,))}  # fmt: skip
-            if row is not None and row[0] is not None:
-                return [n for n in range(row[0]) if n not in done]
-            # Not fetched yet: the batches staged so far.
-            staged = conn.execute(
-                "SELECT n FROM staged_batches WHERE run_id = ? ORDER BY n", (run_id,)
-            )
-            return [r[0] for r in staged if r[0] not in done]
-
-        return await self._read(go)
+        return await self._read(lambda conn: staging.pending(conn, run_id))
 
     # --- applying batches -----------------------------------------------------------------
 
@@ -307,7 +273,9 @@ class SqliteStore:
         self, run_id: str, n: int, entries: Sequence[StagedEntry]
     ) -> ApplyOutcome:
         return await self._write(
-            lambda conn: sqlite_apply.apply_batch(conn, run_id, n, entries, self._clock())
+            lambda conn: sqlite_apply.apply_batch(
+                conn, run_id, n, entries, self._clock(), self._expire_after
+            )
         )
 
     async def get_batch_result(self, run_id: str, n: int) -> BatchResult | None:
@@ -329,8 +297,15 @@ class SqliteStore:
 
     async def fail_batch(self, run_id: str, n: int, reason: str, message: str) -> ApplyOutcome:
         return await self._write(
-            lambda conn: sqlite_apply.fail_batch(conn, run_id, n, reason, message, self._clock())
+            lambda conn: sqlite_apply.fail_batch(
+                conn, run_id, n, reason, message, self._clock(), self._expire_after
+            )
         )
+
+    # --- retention ------------------------------------------------------------------------
+
+    async def prune_runs(self, finished_before: datetime) -> int:
+        return await self._write(lambda conn: sqlite_runs.prune(conn, finished_before))
 
     # --- jobs -----------------------------------------------------------------------------
 
@@ -374,7 +349,8 @@ class SqliteStore:
             row = conn.execute(
                 "SELECT coalesce(sum(fetched), 0) AS fetched, coalesce(sum(new), 0) AS new,"
                 " coalesce(sum(updated), 0) AS updated, coalesce(sum(unchanged), 0) AS unchanged,"
-                " coalesce(sum(failed), 0) AS failed FROM import_logs"
+                " coalesce(sum(failed), 0) AS failed, coalesce(sum(expired), 0) AS expired"
+                " FROM import_logs"
             ).fetchone()
             return q.counts_from_row(row)
 

@@ -20,7 +20,7 @@ from jobimport.models import (
     RunCounts,
     StagedEntry,
 )
-from jobimport.store import codec
+from jobimport.store import codec, sqlite_expiry
 from jobimport.store import sqlite_queries as q
 from jobimport.store.base import ApplyOutcome, JobRecord
 from jobimport.store.batches import fail_entries
@@ -43,7 +43,12 @@ def job_records(conn: Conn, rows: list[sqlite3.Row]) -> list[JobRecord]:
 
 
 def apply_batch(
-    conn: Conn, run_id: str, n: int, entries: Sequence[StagedEntry], now: datetime
+    conn: Conn,
+    run_id: str,
+    n: int,
+    entries: Sequence[StagedEntry],
+    now: datetime,
+    expire_after_runs: int,
 ) -> ApplyOutcome:
     """Store.apply_batch inside one transaction: replay → the first result, untouched counts."""
     run = known_run(conn, run_id)
@@ -65,11 +70,17 @@ def apply_batch(
             seen.add(entry.id)
             kinds[_upsert_job(conn, entry, run_id, run.feed_url, stamp)] += 1
     counts = RunCounts(fetched=len(entries), failed=len(failures), **kinds)
-    return _record(conn, run, n, counts, failures, now)
+    return _record(conn, run, n, counts, failures, now, expire_after_runs)
 
 
 def fail_batch(
-    conn: Conn, run_id: str, n: int, reason: str, message: str, now: datetime
+    conn: Conn,
+    run_id: str,
+    n: int,
+    reason: str,
+    message: str,
+    now: datetime,
+    expire_after_runs: int,
 ) -> ApplyOutcome:
     """Store.fail_batch inside one transaction: the staged batch is recorded as its result with
     every entry failed; a batch that already has a result is a replay, as in apply_batch."""
@@ -85,18 +96,21 @@ def fail_batch(
     entries = [codec.entry_from_dict(d) for d in q.loads(row[0])]
     failures = fail_entries(entries, reason, message)
     counts = RunCounts(fetched=len(entries), failed=len(failures))
-    return _record(conn, run, n, counts, failures, now)
+    return _record(conn, run, n, counts, failures, now, expire_after_runs)
 
 
 def _replay(conn: Conn, run: ImportRun, n: int) -> ApplyOutcome | None:
     """The recorded result of batch n, if any, with the run untouched (its staged copy, if one
-    is left, is dropped)."""
+    is left, is dropped). A final run without one (cancelled before the batch applied) takes
+    no more batches: an empty result, nothing written."""
     existing = conn.execute(
         "SELECT * FROM batch_results WHERE run_id = ? AND n = ?", (run.id, n)
     ).fetchone()
-    if existing is None:
+    if existing is None and not run.status.is_final:
         return None
     conn.execute("DELETE FROM staged_batches WHERE run_id = ? AND n = ?", (run.id, n))
+    if existing is None:
+        return ApplyOutcome(BatchResult(run_id=run.id, n=n, counts=RunCounts()), False, run)
     return ApplyOutcome(q.batch_result_from_row(existing), False, run)
 
 
@@ -107,6 +121,7 @@ def _record(
     counts: RunCounts,
     failures: list[ItemFailure],
     now: datetime,
+    expire_after_runs: int,
 ) -> ApplyOutcome:
     """The step shared by apply_batch and fail_batch: record batch n's result, add it to the run,
     drop the staged batch, and close the run if this was its last batch."""
@@ -120,7 +135,7 @@ def _record(
     _add_to_run(conn, run, counts, failures, stamp)
     conn.execute("DELETE FROM staged_batches WHERE run_id = ? AND n = ?", (run.id, n))
     result = BatchResult(run_id=run.id, n=n, counts=counts, failures=kept)
-    return ApplyOutcome(result, True, maybe_close(conn, run.id, now))
+    return ApplyOutcome(result, True, maybe_close(conn, run.id, now, expire_after_runs))
 
 
 def _add_to_run(
@@ -194,8 +209,5 @@ def _upsert_job(conn: Conn, job: Job, run_id: str, feed_url: str, now: str) -> s
                 "UPDATE jobs SET last_seen_at = ?, last_seen_run_id = ? WHERE id = ?",
                 (now, run_id, job.id),
             )
-    conn.execute(
-        "INSERT INTO job_feeds (job_id, feed_url) VALUES (?, ?) ON CONFLICT DO NOTHING",
-        (job.id, feed_url),
-    )
+    sqlite_expiry.listed(conn, job.id, feed_url, run_id)
     return kind

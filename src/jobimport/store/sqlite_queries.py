@@ -16,10 +16,10 @@ from typing import Any
 from jobimport.errors import StoreError, StoreUnavailable
 from jobimport.models import (
     BatchResult,
-    FeedState,
     ImportRun,
     ItemFailure,
     Job,
+    JobStatus,
     RunCounts,
     RunStatus,
 )
@@ -132,13 +132,16 @@ def failure_from_row(row: sqlite3.Row) -> ItemFailure:
     )
 
 
-def counts_from_row(row: sqlite3.Row) -> RunCounts:
+def counts_from_row(row: sqlite3.Row, *, expired: bool = True) -> RunCounts:
+    """Counts of a run or a sum of runs; of a batch result (no `expired` column) with
+    `expired=False`."""
     return RunCounts(
         fetched=row["fetched"],
         new=row["new"],
         updated=row["updated"],
         unchanged=row["unchanged"],
         failed=row["failed"],
+        expired=row["expired"] if expired else 0,
     )
 
 
@@ -161,6 +164,7 @@ def run_from_row(row: sqlite3.Row, failures: Iterable[ItemFailure] = ()) -> Impo
         attempts=row["attempts"],
         updated_at=parse_ts(row["updated_at"]),  # set by every write since migration 2
         requeues=row["requeues"],
+        retry_of=row["retry_of"],
     )
 
 
@@ -168,36 +172,8 @@ def batch_result_from_row(row: sqlite3.Row) -> BatchResult:
     return BatchResult(
         run_id=row["run_id"],
         n=row["n"],
-        counts=counts_from_row(row),
+        counts=counts_from_row(row, expired=False),
         failures=tuple(codec.failure_from_dict(d) for d in loads(row["failures"])),
-    )
-
-
-def feed_from_row(row: sqlite3.Row) -> FeedState:
-    return FeedState(
-        url=row["url"],
-        etag=row["etag"],
-        last_modified=row["last_modified"],
-        last_run_id=row["last_run_id"],
-        last_run_at=parse_ts(row["last_run_at"]),
-        last_status=row["last_status"],
-        last_success_at=parse_ts(row["last_success_at"]),
-        consecutive_failures=row["consecutive_failures"],
-        next_run_at=parse_ts(row["next_run_at"]),
-    )
-
-
-def feed_params(state: FeedState) -> tuple[Any, ...]:
-    return (
-        state.url,
-        state.etag,
-        state.last_modified,
-        state.last_run_id,
-        ts(state.last_run_at),
-        state.last_status,
-        ts(state.last_success_at),
-        state.consecutive_failures,
-        ts(state.next_run_at),
     )
 
 
@@ -268,6 +244,8 @@ def job_record_from_row(row: sqlite3.Row, feeds: Sequence[str]) -> JobRecord:
         last_seen_run_id=row["last_seen_run_id"],
         last_changed_run_id=row["last_changed_run_id"],
         feeds=tuple(feeds),
+        status=JobStatus(row["status"]),
+        expired_at=parse_ts(row["expired_at"]),
     )
 
 
@@ -328,6 +306,9 @@ def job_filter(query: JobQuery) -> tuple[str, list[Any]]:
             " OR description_text LIKE ? ESCAPE '\\')"
         )
         params.extend([_like(word)] * 3)
+    if query.status is not None:
+        clauses.append("status = ?")
+        params.append(JobStatus(query.status).value)
     if query.source is not None:
         clauses.append("source = ?")
         params.append(query.source)

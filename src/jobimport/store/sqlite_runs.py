@@ -18,7 +18,7 @@ from jobimport.models import (
     final_status,
     new_run_id,
 )
-from jobimport.store import codec
+from jobimport.store import codec, sqlite_expiry
 from jobimport.store import sqlite_queries as q
 
 Conn = sqlite3.Connection
@@ -55,28 +55,44 @@ def known_run(conn: Conn, run_id: str) -> ImportRun:
     return run
 
 
-def close_run(conn: Conn, run: ImportRun, status: RunStatus, now: datetime) -> None:
+def close_run(
+    conn: Conn,
+    run: ImportRun,
+    status: RunStatus,
+    now: datetime,
+    expire_after_runs: int,
+    error: FeedErrorInfo | None,
+) -> None:
+    """Make the run final with `status` (its error as stored: `error`), and expire jobs in the
+    same transaction when the run read the whole document."""
+    stamp = q.ts(now)
+    assert stamp is not None
+    expired = sqlite_expiry.on_close(conn, run, status, error, stamp, expire_after_runs)
     # duration_ms is stored (not computed) so the history can sort by it on an index.
     started = run.started_at
     duration = None if started is None else int((now - started).total_seconds() * 1000)
     conn.execute(
-        "UPDATE import_logs SET status = ?, finished_at = ?, duration_ms = ?, updated_at = ?"
-        " WHERE id = ?",
-        (status.value, q.ts(now), duration, q.ts(now), run.id),
+        "UPDATE import_logs SET status = ?, finished_at = ?, duration_ms = ?, updated_at = ?,"
+        " expired = ? WHERE id = ?",
+        (status.value, stamp, duration, stamp, expired, run.id),
     )
 
 
-def maybe_close(conn: Conn, run_id: str, now: datetime) -> ImportRun:
-    """Close the run if it is fetched, every batch has a result and it is still in flight."""
+def maybe_close(conn: Conn, run_id: str, now: datetime, expire_after_runs: int) -> ImportRun:
+    """Close the run if it is fetched, every batch has a result and it is still in flight
+    (a cancelled run is final: it is never closed again)."""
     run = known_run(conn, run_id)
     total = run.batches_total
     if total is not None and run.batches_done >= total and not run.status.is_final:
-        close_run(conn, run, final_status(run.counts, run.error), now)
+        status = final_status(run.counts, run.error)
+        close_run(conn, run, status, now, expire_after_runs, run.error)
         run = known_run(conn, run_id)
     return run
 
 
-def start_or_get(conn: Conn, feed_url: str, trigger: str, now: datetime) -> tuple[ImportRun, bool]:
+def start_or_get(
+    conn: Conn, feed_url: str, trigger: str, retry_of: str | None, now: datetime
+) -> tuple[ImportRun, bool]:
     """Store.start_or_get_run; the partial unique index on in-flight runs backs the check."""
     row = conn.execute(
         f"SELECT id FROM import_logs WHERE feed_url = ? AND {IN_FLIGHT_SQL}", (feed_url,)
@@ -85,9 +101,9 @@ def start_or_get(conn: Conn, feed_url: str, trigger: str, now: datetime) -> tupl
         return known_run(conn, row["id"]), False
     run_id = new_run_id(now)
     conn.execute(
-        "INSERT INTO import_logs (id, feed_url, status, trigger, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (run_id, feed_url, RunStatus.QUEUED.value, trigger, q.ts(now), q.ts(now)),
+        "INSERT INTO import_logs (id, feed_url, status, trigger, created_at, updated_at, retry_of)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (run_id, feed_url, RunStatus.QUEUED.value, trigger, q.ts(now), q.ts(now), retry_of),
     )
     return known_run(conn, run_id), True
 
@@ -109,6 +125,7 @@ def finish_early(
     error: FeedErrorInfo | None,
     fetch: FetchInfo | None,
     now: datetime,
+    expire_after_runs: int,
 ) -> ImportRun | None:
     run = load_run(conn, run_id)
     if run is None or run.fetched or run.status.is_final:
@@ -117,7 +134,7 @@ def finish_early(
         "UPDATE import_logs SET error = ?, fetch = ? WHERE id = ?",
         (q.dumps_opt(codec.error_to_dict(error)), q.dumps_opt(codec.fetch_to_dict(fetch)), run_id),
     )
-    close_run(conn, run, status, now)
+    close_run(conn, run, status, now, expire_after_runs, error)
     conn.execute("DELETE FROM staged_batches WHERE run_id = ?", (run_id,))
     return load_run(conn, run_id)
 
@@ -129,9 +146,10 @@ def mark_fetched(
     fetch: FetchInfo | None,
     error: FeedErrorInfo | None,
     now: datetime,
+    expire_after_runs: int,
 ) -> ImportRun:
     run = known_run(conn, run_id)
-    if run.fetched or run.status.is_final:
+    if run.fetched or run.status.is_final:  # a cancelled run stays as it is
         return run
     conn.execute(
         "UPDATE import_logs SET batches_total = ?, fetch = ?, error = ?, updated_at = ?"
@@ -144,7 +162,29 @@ def mark_fetched(
             run_id,
         ),
     )
-    return maybe_close(conn, run_id, now)
+    return maybe_close(conn, run_id, now, expire_after_runs)
+
+
+def cancel(conn: Conn, run_id: str, now: datetime) -> ImportRun | None:
+    """Store.cancel_run: final at once; the recorded batch results and their counts stay."""
+    run = load_run(conn, run_id)
+    if run is None or run.status.is_final:
+        return None
+    close_run(conn, run, RunStatus.CANCELLED, now, 0, run.error)  # cancelled: never expires
+    conn.execute("DELETE FROM staged_batches WHERE run_id = ?", (run_id,))
+    return load_run(conn, run_id)
+
+
+def prune(conn: Conn, finished_before: datetime) -> int:
+    """Store.prune_runs. Failures, batch results and staged batches go with their run (ON DELETE
+    CASCADE); jobs, job links and feeds only name run ids and stay."""
+    cutoff = q.ts(finished_before)
+    cursor = conn.execute(
+        f"DELETE FROM import_logs WHERE NOT ({IN_FLIGHT_SQL})"
+        " AND (finished_at < ? OR (finished_at IS NULL AND created_at < ?))",
+        (cutoff, cutoff),
+    )
+    return cursor.rowcount
 
 
 def note_requeue(conn: Conn, run_id: str, now: datetime) -> ImportRun | None:

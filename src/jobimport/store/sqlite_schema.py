@@ -1,14 +1,17 @@
 """The SQLite schema of the embedded store and its forward migrations.
 
-`MIGRATIONS[i]` moves the schema from version i to i + 1. A migration is never edited once
-released: a change to the stored shape appends a new one and bumps `base.SCHEMA_VERSION`.
+`MIGRATIONS[i]` moves the schema from version i to i + 1: SQL statements, or Python steps for what
+SQL cannot compute. A migration is never edited once released: a change to the stored shape
+appends a new one and bumps `base.SCHEMA_VERSION`.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 from jobimport.errors import StoreError
+from jobimport.models import feed_id
 from jobimport.store.base import SCHEMA_VERSION
 
 _IN_FLIGHT = "('queued', 'running')"
@@ -160,7 +163,52 @@ _V2 = (
     "CREATE INDEX import_logs_updated_at ON import_logs (updated_at, id)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+
+Step = str | Callable[[sqlite3.Connection], None]
+"""One step of a migration: a SQL statement, or a Python step on the connection."""
+
+
+def _fill_feed_ids(conn: sqlite3.Connection) -> None:
+    """feeds.id = models.feed_id(url), a hash SQLite has no function for."""
+    urls = [row[0] for row in conn.execute("SELECT url FROM feeds")]
+    conn.executemany("UPDATE feeds SET id = ? WHERE url = ?", [(feed_id(u), u) for u in urls])
+
+
+# v3: feeds as data (settings, origin, public id, alert), cancel/retry/retention of runs, and job
+# expiry. Feeds stored before are ADHOC until `seed_feeds` marks the configured ones CONFIG. Each
+# (job, feed) link remembers the run that last listed the job and the whole-document runs of that
+# feed that missed it since (store.base, expiry rule).
+_V3: tuple[Step, ...] = (
+    "ALTER TABLE feeds ADD COLUMN id TEXT",
+    "ALTER TABLE feeds ADD COLUMN name TEXT",
+    "ALTER TABLE feeds ADD COLUMN schedule TEXT",
+    "ALTER TABLE feeds ADD COLUMN paused INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE feeds ADD COLUMN origin TEXT NOT NULL DEFAULT 'adhoc'",
+    "ALTER TABLE feeds ADD COLUMN headers TEXT NOT NULL DEFAULT '{}'",
+    "ALTER TABLE feeds ADD COLUMN created_at TEXT",
+    "ALTER TABLE feeds ADD COLUMN alerted_at TEXT",
+    _fill_feed_ids,
+    "CREATE UNIQUE INDEX feeds_id ON feeds (id)",
+    # list_feeds: the registered feeds, oldest first.
+    "CREATE INDEX feeds_origin_created ON feeds (origin, created_at, url)",
+    "ALTER TABLE import_logs ADD COLUMN retry_of TEXT",
+    "ALTER TABLE import_logs ADD COLUMN expired INTEGER NOT NULL DEFAULT 0",
+    # prune_runs: final runs by finish time (and creation time for those that never finished).
+    "CREATE INDEX import_logs_finished ON import_logs (finished_at, id)",
+    "ALTER TABLE jobs ADD COLUMN status TEXT NOT NULL DEFAULT 'active'",
+    "ALTER TABLE jobs ADD COLUMN expired_at TEXT",
+    # list_jobs filtered by status, in its default order.
+    "CREATE INDEX jobs_status_changed ON jobs (status, last_changed_at DESC, position, id)",
+    "ALTER TABLE job_feeds ADD COLUMN last_seen_run_id TEXT",
+    "ALTER TABLE job_feeds ADD COLUMN missed INTEGER NOT NULL DEFAULT 0",
+    # Any earlier run id will do: the next run of the feed either lists the job or misses it.
+    """
+    UPDATE job_feeds SET last_seen_run_id =
+        (SELECT jobs.last_seen_run_id FROM jobs WHERE jobs.id = job_feeds.job_id)
+    """,
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3)
 
 if len(MIGRATIONS) != SCHEMA_VERSION:  # pragma: no cover - caught by any test run
     raise RuntimeError("sqlite_schema.MIGRATIONS does not match base.SCHEMA_VERSION")
@@ -193,8 +241,11 @@ def migrate(conn: sqlite3.Connection, applied_at: str) -> int:
                 f"({SCHEMA_VERSION}); upgrade jobimport"
             )
         for target in range(version + 1, SCHEMA_VERSION + 1):
-            for statement in MIGRATIONS[target - 1]:
-                conn.execute(statement)
+            for step in MIGRATIONS[target - 1]:
+                if isinstance(step, str):
+                    conn.execute(step)
+                else:
+                    step(conn)
             conn.execute(
                 "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                 (target, applied_at),

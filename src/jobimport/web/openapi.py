@@ -20,6 +20,7 @@ _ERRORS = {
     " or header over 8 KiB gets a plain-text 400 from the HTTP layer.",
     401: "Missing or wrong token.",
     404: "No such id.",
+    409: "Conflicts with the current state (`error.code` says which).",
     413: "Body too large.",
     415: "Body is not application/json.",
 }
@@ -87,6 +88,8 @@ def _responses(route: Route, components: _Components) -> dict[str, Any]:
         errors.append(401)
     if _PATH_PARAM.search(route.path):
         errors.append(404)
+    if route.conflicts:
+        errors.append(409)
     if route.body is not None:
         errors += [413, 415]
     envelope = components.ref(ErrorEnvelope)

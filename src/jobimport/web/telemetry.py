@@ -53,7 +53,7 @@ class _SnapshotCollector(Collector):
             "Feed items over every run in the store, by outcome.",
             labels=["outcome"],
         )
-        for outcome in ("new", "updated", "unchanged", "failed"):
+        for outcome in ("new", "updated", "unchanged", "failed", "expired"):
             items.add_metric([outcome], getattr(snap.items, outcome))
         yield items
         yield GaugeMetricFamily("jobimport_jobs", "Jobs in the store.", value=snap.jobs)

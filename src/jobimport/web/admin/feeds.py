@@ -1,5 +1,8 @@
-"""The configured feeds: last run, last success, failure streak, next run, the run in flight,
-and a small chart of their recent runs. static/js/feeds.js refreshes the table as runs move."""
+"""The registered feeds (seeded from JOBIMPORT_FEEDS or added at run time), as the store lists
+them: name, origin, paused state, effective schedule, header names (never values), last run,
+last success, failure streak and alert, next run, the run in flight, and a small chart of their
+recent runs. static/js/feeds.js refreshes the table as runs move and drives the actions (add
+with a preview, pause/resume, delete)."""
 
 from __future__ import annotations
 
@@ -10,9 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from jobimport.models import FeedState, ImportRun, RunStatus
+from jobimport.models import FeedOrigin, FeedState, ImportRun, RunStatus
 from jobimport.store.base import RunQuery
 from jobimport.web import keys
+from jobimport.web.admin import format as fmt
 from jobimport.web.admin.charts import Chart, runs_chart
 from jobimport.web.admin.render import can_read, now, render, sign_in
 from jobimport.web.admin.views import FeedsView, read_view
@@ -25,6 +29,7 @@ COLUMNS = (
     ("lastRunAt", "Last run"),
     ("lastSuccessAt", "Last success"),
     ("consecutiveFailures", "Failures in a row"),
+    (None, "Schedule"),
     ("nextRunAt", "Next run"),
 )
 
@@ -35,10 +40,24 @@ class FeedRow:
     in_flight: ImportRun | None
     chart: Chart
     runs: int
+    schedule: str  # the effective one: the feed's own, else JOBIMPORT_SCHEDULE
 
     @property
     def url(self) -> str:
         return self.state.url
+
+    @property
+    def label(self) -> str:
+        return self.state.name or fmt.short_url(self.state.url)
+
+    @property
+    def deletable(self) -> bool:
+        """Feeds from JOBIMPORT_FEEDS come back at every start: they can be paused only."""
+        return self.state.origin is FeedOrigin.API
+
+    @property
+    def header_names(self) -> list[str]:
+        return sorted(self.state.headers, key=str.lower)
 
 
 def run_href(run: ImportRun) -> str:
@@ -53,11 +72,12 @@ def _sort_key(sort: str) -> Callable[[FeedRow], Any]:
         return far if value is None else value.replace(tzinfo=None)
 
     keys_by_sort: dict[str, Callable[[FeedRow], Any]] = {
-        "url": lambda row: row.url,
+        "url": lambda row: row.label.lower(),
         "lastRunAt": lambda row: when(row.state.last_run_at),
         "lastSuccessAt": lambda row: when(row.state.last_success_at),
         "consecutiveFailures": lambda row: row.state.consecutive_failures,
-        "nextRunAt": lambda row: when(row.state.next_run_at),
+        # A paused feed has no next run: it sorts after every scheduled one.
+        "nextRunAt": lambda row: (row.state.paused, when(row.state.next_run_at)),
     }
     return keys_by_sort[sort]
 
@@ -67,21 +87,22 @@ async def feeds_page(request: web.Request) -> web.Response:
         return sign_in(request)
     view, dropped = read_view(FeedsView, request.query)
     store = request.app[keys.STORE]
-    configured = request.app[keys.SETTINGS].feeds
-    states = {state.url: state for state in await store.list_feeds()}
+    default_schedule = request.app[keys.SETTINGS].schedule
+    states = await store.list_feeds()
     in_flight = await store.list_runs(
         RunQuery(statuses=(RunStatus.QUEUED, RunStatus.RUNNING), limit=MAX_IN_FLIGHT_LOOKUP)
     )
     running = {run.feed_url: run for run in in_flight.items}
     rows = []
-    for url in configured:
-        recent = await store.list_runs(RunQuery(feed_url=url, limit=RECENT_RUNS))
+    for state in states:
+        recent = await store.list_runs(RunQuery(feed_url=state.url, limit=RECENT_RUNS))
         rows.append(
             FeedRow(
-                state=states.get(url) or FeedState(url=url),
-                in_flight=running.get(url),
+                state=state,
+                in_flight=running.get(state.url),
                 chart=runs_chart(list(reversed(recent.items)), href=run_href, slots=RECENT_RUNS),
                 runs=recent.total,
+                schedule=state.schedule or default_schedule,
             )
         )
     if view.sort is not None:
@@ -93,6 +114,8 @@ async def feeds_page(request: web.Request) -> web.Response:
         "rows": rows,
         "columns": COLUMNS,
         "clock": now(request),
+        "default_schedule": default_schedule,
+        "feeds": [state.url for state in states],
         "notices": [f"Ignored the invalid value of “{name}” in the address." for name in dropped],
     }
     return render(request, "admin/feeds.html", context)

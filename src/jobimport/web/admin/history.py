@@ -14,14 +14,14 @@ from jobimport.models import RunStatus
 from jobimport.web import keys
 from jobimport.web.admin.charts import HOUR, Bucket, hourly_chart, load_hourly
 from jobimport.web.admin.format import STATUS_LABELS
-from jobimport.web.admin.render import can_read, now, render, sign_in
+from jobimport.web.admin.render import can_read, now, render_page, sign_in
 from jobimport.web.admin.views import RANGE_LABELS, HistoryView, read_view
 from jobimport.web.api.imports import summary
 
 CHART_HOURS = 72
 COMPACT_HOURS = 24
 
-# (sort key, header, numeric): the table's columns, in order.
+# (sort key or None, header, numeric): the table's columns, in order.
 COLUMNS = (
     ("fileName", "Feed", False),
     ("createdAt", "Started", False),
@@ -32,6 +32,7 @@ COLUMNS = (
     ("updatedJobs", "Updated", True),
     ("unchangedJobs", "Unchanged", True),
     ("failedJobs", "Failed", True),
+    (None, "Expired", True),
 )
 
 
@@ -82,7 +83,7 @@ async def history_page(request: web.Request) -> web.Response:
         ),
         "notices": [f"Ignored the invalid value of “{name}” in the address." for name in dropped],
     }
-    return render(request, "admin/history.html", context)
+    return await render_page(request, "admin/history.html", context)
 
 
 def _window_text(view: HistoryView) -> str | None:

@@ -10,8 +10,9 @@ import json
 
 from aiohttp import web
 
+from jobimport.models import JobStatus
 from jobimport.web import keys
-from jobimport.web.admin.render import can_read, not_found, render, sign_in
+from jobimport.web.admin.render import can_read, not_found, render_page, sign_in
 from jobimport.web.admin.views import JobsView, read_view
 from jobimport.web.api.jobs import JOB_ID
 
@@ -38,9 +39,10 @@ async def jobs_page(request: web.Request) -> web.Response:
         "jobs": page.items,
         "total": page.total,
         "columns": COLUMNS,
+        "statuses": [(JobStatus.ACTIVE.value, "Active"), (JobStatus.EXPIRED.value, "Expired")],
         "notices": [f"Ignored the invalid value of “{name}” in the address." for name in dropped],
     }
-    return render(request, "admin/jobs.html", context)
+    return await render_page(request, "admin/jobs.html", context)
 
 
 async def job_page(request: web.Request) -> web.Response:
@@ -57,4 +59,4 @@ async def job_page(request: web.Request) -> web.Response:
         "job": record.job,
         "raw": json.dumps(record.job.raw, indent=2, ensure_ascii=False),
     }
-    return render(request, "admin/job.html", context)
+    return await render_page(request, "admin/job.html", context)

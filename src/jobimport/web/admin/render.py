@@ -4,6 +4,7 @@ security headers every page carries, the sign-in page when reads need the token,
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 from importlib import resources
 from typing import Any
@@ -52,7 +53,14 @@ FILTERS = {
     "status_label": fmt.status_label,
 }
 
-STATIC_FILES = ("app.css", "js/common.js", "js/history.js", "js/run.js", "js/feeds.js")
+STATIC_FILES = (
+    "app.css",
+    "js/common.js",
+    "js/history.js",
+    "js/run.js",
+    "js/feeds.js",
+    "js/queue.js",
+)
 
 
 def static_dir() -> str:
@@ -76,11 +84,11 @@ def can_read(request: web.Request) -> bool:
     return has_session(request, settings) or has_bearer(request, settings)
 
 
-def page_config(settings: Settings) -> dict[str, Any]:
+def page_config(settings: Settings, feeds: Sequence[str]) -> dict[str, Any]:
     """What the scripts need to know, as JSON in the page (read by static/js/common.js)."""
     return {
         "tokenRequired": settings.admin_token is not None,
-        "feeds": {url: fmt.short_url(url) for url in settings.feeds},
+        "feeds": {url: fmt.short_url(url) for url in feeds},
     }
 
 
@@ -97,22 +105,34 @@ def render(
     base: dict[str, Any] = {
         "nav": NAV,
         "now": now(request),
-        "config": page_config(settings),
         "feeds": settings.feeds,
         "static": lambda name: f"{STATIC_PREFIX}/{name}?v={versions.get(name, '0')}",
         "token_required": settings.admin_token is not None,
         "notices": [],
     }
     base.update(context)
+    base["config"] = page_config(settings, base["feeds"])
     response = aiohttp_jinja2.render_template(template, request, base, status=status)
     response.headers.update(PAGE_HEADERS)
     return response
 
 
+async def render_page(
+    request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
+) -> web.Response:
+    """`render` with the registered feeds read from the store (feeds are data: the "Run now"
+    dialog and the feed filters list those added at run time too), unless `context` has them."""
+    if "feeds" not in context:
+        registered = await request.app[keys.STORE].list_feeds()
+        context = {**context, "feeds": [state.url for state in registered]}
+    return render(request, template, context, status=status)
+
+
 def sign_in(request: web.Request) -> web.Response:
     """Reads need the token here: the page asks for it once (static/js/common.js trades it for
-    the HttpOnly session cookie at POST /api/session) and reloads."""
-    return render(request, "admin/signin.html", {"page": "signin", "title": "Sign in"}, status=401)
+    the HttpOnly session cookie at POST /api/session) and reloads. It names no feed."""
+    context = {"page": "signin", "title": "Sign in", "feeds": ()}
+    return render(request, "admin/signin.html", context, status=401)
 
 
 def not_found(request: web.Request, what: str) -> web.Response:

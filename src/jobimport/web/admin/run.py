@@ -1,5 +1,6 @@
 """One run: its counts, timings, the feed's HTTP outcome and error, and its failed items grouped
-by reason. While it runs, static/js/run.js ticks the counters from /api/events."""
+by reason; the run it retries. While it runs, static/js/run.js ticks the counters from
+/api/events; it also drives "Cancel" (a run in flight) and "Retry" (a final one)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from aiohttp import web
 
 from jobimport.models import job_id
 from jobimport.web import keys
-from jobimport.web.admin.render import can_read, not_found, render, sign_in
+from jobimport.web.admin.render import can_read, not_found, render_page, sign_in
 from jobimport.web.admin.views import FailuresView, read_view
 from jobimport.web.api.imports import RUN_ID, full_log, summary
 
@@ -35,6 +36,7 @@ async def run_page(request: web.Request) -> web.Response:
         "page": "run",
         "title": f"Import {run.id}",
         "run": summary(run),
+        "final": run.status.is_final,
         "view": view,
         "failures": shown,
         "failures_total": len(failures),
@@ -42,4 +44,4 @@ async def run_page(request: web.Request) -> web.Response:
         "reasons_max": max((n for _, n in reasons), default=1),
         "job_link": job_link,
     }
-    return render(request, "admin/run.html", context)
+    return await render_page(request, "admin/run.html", context)

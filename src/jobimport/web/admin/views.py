@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from jobimport.models import RunStatus
+from jobimport.models import JobStatus, RunStatus
 from jobimport.store.base import JobQuery, RunQuery
 from jobimport.web.api.imports import IMPORT_SORTS
 from jobimport.web.api.jobs import JOB_SORTS
@@ -178,6 +178,7 @@ class JobsView(View):
     category: str | None = Field(None, max_length=500)
     source: str | None = Field(None, max_length=200)
     feed: str | None = Field(None, max_length=2048)
+    status: JobStatus | None = None  # None: active and expired
 
     def sort_link(self, column: str) -> tuple[str, str]:
         if column == self.sort:
@@ -189,6 +190,7 @@ class JobsView(View):
     def job_query(self) -> JobQuery:
         return JobQuery(
             text=self.q or None,
+            status=self.status,
             source=self.source or None,
             feed_url=self.feed or None,
             company=self.company or None,
@@ -204,7 +206,7 @@ class JobsView(View):
     @property
     def filtered(self) -> bool:
         fields = (self.q, self.company, self.location, self.type, self.category, self.source)
-        return any(fields) or bool(self.feed)
+        return any(fields) or bool(self.feed or self.status)
 
 
 # --- feeds ---------------------------------------------------------------------------------

@@ -84,11 +84,8 @@ async def list_imports(request: web.Request) -> web.Response:
 
 async def get_import(request: web.Request) -> web.Response:
     """GET /api/imports/{id}: one import log, its failures paged, its batch progress."""
-    run_id = request.match_info["id"]
     params = parse_query(request, FailureQuery)
-    run = await request.app[keys.STORE].get_run(run_id) if RUN_ID.match(run_id) else None
-    if run is None:
-        raise not_found("import", run_id)
+    run = await _run(request)
     page = paging(
         params.failuresLimit,
         params.failuresCursor,
@@ -124,18 +121,63 @@ async def recent_logs(request: web.Request) -> web.Response:
 
 async def start_imports(request: web.Request) -> web.Response:
     """POST /api/imports: start a run of each given (or every configured) feed; 202."""
-    settings = request.app[keys.SETTINGS]
     body = await read_json_body(request, ImportRequest, optional=True)
-    configured = list(settings.feeds)
-    urls = configured if body is None or body.feeds is None else list(dict.fromkeys(body.feeds))
-    unknown = [url for url in urls if url not in configured]
+    feeds = await request.app[keys.STORE].list_feeds()
+    registered = [feed.url for feed in feeds]
+    if body is None or body.feeds is None:
+        urls = [feed.url for feed in feeds if not feed.paused]
+    else:  # a paused feed named here runs: a person asked for it
+        urls = list(dict.fromkeys(body.feeds))
+    unknown = [url for url in urls if url not in registered]
     if unknown:
         raise ApiError(
             400,
             "unknown_feed",
-            f"not a configured feed: {unknown[0]}",
-            {"feeds": unknown, "configured": configured},
+            f"not a registered feed: {unknown[0]} (add it with POST /api/feeds)",
+            {"feeds": unknown},
         )
     scheduler = request.app[keys.SERVICES].scheduler
     runs = await scheduler.start_runs(urls, trigger="api")
     return json_model(RunsAccepted(runs=[full_log(run) for run in runs]), status=202)
+
+
+async def _run(request: web.Request) -> ImportRun:
+    run_id = request.match_info["id"]
+    run = await request.app[keys.STORE].get_run(run_id) if RUN_ID.match(run_id) else None
+    if run is None:
+        raise not_found("import", run_id)
+    return run
+
+
+async def retry_import(request: web.Request) -> web.Response:
+    """POST /api/imports/{id}/retry: a new run of a finished run's feed, linked by retryOf."""
+    run = await _run(request)
+    if not run.status.is_final:
+        raise ApiError(
+            409, "run_in_flight", f"run {run.id} is still {run.status.value}", {"id": run.id}
+        )
+    scheduler = request.app[keys.SERVICES].scheduler
+    started, created = await scheduler.start_run(run.feed_url, "retry", retry_of=run.id)
+    if not created:
+        raise ApiError(
+            409,
+            "feed_busy",
+            f"the feed already has a run in flight: {started.id}",
+            {"runId": started.id},
+        )
+    return json_model(RunsAccepted(runs=[full_log(started)]), status=202)
+
+
+async def cancel_import(request: web.Request) -> web.Response:
+    """POST /api/imports/{id}/cancel: stop a queued or running run, keeping what it stored."""
+    run = await _run(request)
+    cancelled = await request.app[keys.SERVICES].pipeline.cancel(run.id)
+    if cancelled is None:
+        current = await request.app[keys.STORE].get_run(run.id) or run
+        raise ApiError(
+            409,
+            "run_final",
+            f"run {run.id} has already ended ({current.status.value})",
+            {"id": run.id, "status": current.status.value},
+        )
+    return json_model(full_log(cancelled))

@@ -50,6 +50,8 @@ def job_fields(record: JobRecord) -> dict[str, Any]:
         "lastSeenRunId": record.last_seen_run_id,
         "lastChangedRunId": record.last_changed_run_id,
         "feeds": list(record.feeds),
+        "status": record.status,
+        "expiredAt": record.expired_at,
     }
 
 
@@ -66,6 +68,7 @@ async def list_jobs(request: web.Request) -> web.Response:
         location=params.location,
         job_type=params.type,
         category=params.category,
+        status=params.status,
         updated_since=params.updatedSince,
         sort=JOB_SORTS[params.sort],
         descending=params.order == "desc",

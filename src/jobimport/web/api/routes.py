@@ -10,10 +10,21 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel
 
-from jobimport.web.api import docs, events, feeds, health, imports, jobs, metrics, session
+from jobimport.web.api import (
+    docs,
+    events,
+    feeds,
+    health,
+    imports,
+    jobs,
+    metrics,
+    queue,
+    session,
+)
 from jobimport.web.api.schemas import (
     FailureQuery,
     FeedListQuery,
+    FeedOut,
     FeedPage,
     Health,
     ImportDetail,
@@ -29,6 +40,13 @@ from jobimport.web.api.schemas import (
     Readiness,
     RunsAccepted,
     SessionRequest,
+)
+from jobimport.web.api.schemas_ops import (
+    FeedCreate,
+    FeedPatch,
+    FeedPreviewOut,
+    PreviewRequest,
+    QueueOut,
 )
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -51,6 +69,7 @@ class Route:
     # status → pydantic model (JSON), or a media type for other bodies, or None for no body
     responses: dict[int, type[BaseModel] | str | None] = field(default_factory=dict)
     list_of: bool = False  # the 200 answer is a JSON array of the model
+    conflicts: bool = False  # may answer 409 when the state forbids it
 
 
 ROUTES: tuple[Route, ...] = (
@@ -58,11 +77,17 @@ ROUTES: tuple[Route, ...] = (
           "Import logs, newest first; sorted, filtered, paged.", "read", "imports",
           query=ImportListQuery, responses={200: ImportPage}),
     Route("POST", "/api/imports", imports.start_imports, "start_imports",
-          "Start imports of the given (default: every configured) feed.", "write", "imports",
+          "Start imports of the given (default: every unpaused) feed.", "write", "imports",
           body=ImportRequest, responses={202: RunsAccepted}),
     Route("GET", "/api/imports/{id}", imports.get_import, "get_import",
           "One import log with its failures (paged) and batch progress.", "read", "imports",
           query=FailureQuery, responses={200: ImportDetail}),
+    Route("POST", "/api/imports/{id}/retry", imports.retry_import, "retry_import",
+          "Start a new run of a finished run's feed, linked by retryOf.", "write", "imports",
+          responses={202: RunsAccepted}, conflicts=True),
+    Route("POST", "/api/imports/{id}/cancel", imports.cancel_import, "cancel_import",
+          "Stop a queued or running run; it ends cancelled with what it stored.", "write",
+          "imports", responses={200: ImportLog}, conflicts=True),
     Route("GET", "/api/import-logs", imports.recent_logs, "recent_logs",
           "The 20 most recent import logs, in full.", "read", "imports",
           responses={200: ImportLog}, list_of=True),
@@ -73,8 +98,23 @@ ROUTES: tuple[Route, ...] = (
           "One job with its plain-text description and raw item.", "read", "jobs",
           responses={200: JobDetail}),
     Route("GET", "/api/feeds", feeds.list_feeds, "list_feeds",
-          "Configured feeds with their state.", "read", "feeds",
+          "Registered feeds (configured and added) with their state.", "read", "feeds",
           query=FeedListQuery, responses={200: FeedPage}),
+    Route("POST", "/api/feeds", feeds.create_feed, "create_feed",
+          "Add a feed at run time.", "write", "feeds",
+          body=FeedCreate, responses={201: FeedOut}, conflicts=True),
+    Route("POST", "/api/feeds/preview", feeds.preview, "preview_feed",
+          "Fetch and parse a feed without storing anything.", "write", "feeds",
+          body=PreviewRequest, responses={200: FeedPreviewOut}),
+    Route("PATCH", "/api/feeds/{id}", feeds.update_feed, "update_feed",
+          "Pause or resume a feed, or change its schedule, name or headers.", "write", "feeds",
+          body=FeedPatch, responses={200: FeedOut}),
+    Route("DELETE", "/api/feeds/{id}", feeds.delete_feed, "delete_feed",
+          "Remove a feed added at run time (its jobs stay).", "write", "feeds",
+          responses={204: None}, conflicts=True),
+    Route("GET", "/api/queue", queue.queue_status, "queue_status",
+          "Queued, running, deferred and recently failed tasks by kind.", "read", "queue",
+          responses={200: QueueOut}),
     Route("GET", "/api/events", events.stream_events, "events",
           "Run events as Server-Sent Events; resumes from Last-Event-ID.", "read", "events",
           responses={200: "text/event-stream"}),

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from jobimport.models import RunStatus
+from jobimport.models import FeedOrigin, JobStatus, RunStatus
 
 # --- errors ----------------------------------------------------------------------------------
 
@@ -118,6 +118,9 @@ class JobListQuery(PageQuery):
         None, max_length=200, description="`jobicy`, `higheredjobs` or a feed host."
     )
     feed: str | None = Field(None, max_length=2048, description="Jobs listed by this feed URL.")
+    status: JobStatus | None = Field(
+        None, description="`active` or `expired` (gone from every feed that listed it)."
+    )
     updatedSince: datetime | None = Field(
         None, description="Jobs whose content changed (or appeared) at or after this time."
     )
@@ -178,6 +181,7 @@ class ImportSummary(BaseModel):
     updatedJobs: int
     unchangedJobs: int
     failedJobs: int
+    expiredJobs: int = Field(description="Jobs this run expired (missing from the feed).")
     failureCounts: dict[str, int]
     error: FeedErrorOut | None
     http: HttpOut | None
@@ -186,6 +190,7 @@ class ImportSummary(BaseModel):
     updatedAt: datetime | None
     attempts: int
     requeues: int
+    retryOf: str | None = Field(description="The run this run retries, if it is a retry.")
 
 
 class ImportLog(ImportSummary):
@@ -216,12 +221,16 @@ class ImportPage(BaseModel):
 
 
 class ImportRequest(BaseModel):
-    """Body of POST /api/imports; absent or without `feeds`: every configured feed."""
+    """Body of POST /api/imports; absent or without `feeds`: every registered feed that is not
+    paused."""
 
     model_config = ConfigDict(extra="forbid")
 
     feeds: list[str] | None = Field(
-        None, min_length=1, max_length=100, description="Configured feed URLs to import now."
+        None,
+        min_length=1,
+        max_length=100,
+        description="Registered feed URLs to import now (paused ones too).",
     )
 
 
@@ -255,6 +264,8 @@ class JobOut(BaseModel):
     lastSeenRunId: str
     lastChangedRunId: str
     feeds: list[str] = Field(description="Every feed URL that listed it.")
+    status: JobStatus = Field(description="`expired` once gone from every feed that listed it.")
+    expiredAt: datetime | None
 
 
 class JobDetail(JobOut):
@@ -272,7 +283,16 @@ class JobPage(BaseModel):
 
 
 class FeedOut(BaseModel):
+    id: str
     url: str
+    name: str | None
+    origin: FeedOrigin = Field(description="`config`: from JOBIMPORT_FEEDS; `api`: added later.")
+    paused: bool
+    schedule: str | None = Field(description="Its own schedule; null = JOBIMPORT_SCHEDULE.")
+    effectiveSchedule: str
+    headerNames: list[str] = Field(description="Request headers it sends (values never shown).")
+    createdAt: datetime | None
+    alerted: bool = Field(description="A failure alert was sent for its current streak.")
     lastRunId: str | None
     lastRunAt: datetime | None
     lastStatus: RunStatus | None

@@ -1,6 +1,7 @@
 // Shared by every admin page: formatting (the rules of admin/format.py), API calls with the one
-// error envelope, the admin token, the error banner, the live event stream with its indicator,
-// filling a run's fields, the "Run now" dialog and the sign-in form. No framework, no build step.
+// error envelope, the admin token (and `write`, which sends it and asks for it when needed), the
+// error banner, the live event stream with its indicator, filling a run's fields, the "Run now"
+// dialog and the sign-in form. No framework, no build step.
 
 export const config = JSON.parse(document.getElementById("page-config")?.textContent || "{}");
 
@@ -73,10 +74,11 @@ export function timeElement(iso) {
 // --- API ----------------------------------------------------------------------------------
 
 export class ApiError extends Error {
-  constructor(message, status = 0, code = "network") {
+  constructor(message, status = 0, code = "network", details = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    this.details = details || {};
   }
 }
 
@@ -94,7 +96,7 @@ export async function api(path, options = {}) {
   const body = await resp.json().catch(() => null);
   if (!resp.ok) {
     const error = body?.error;
-    throw new ApiError(error?.message || `HTTP ${resp.status}`, resp.status, error?.code);
+    throw new ApiError(error?.message || `HTTP ${resp.status}`, resp.status, error?.code, error?.details);
   }
   return body;
 }
@@ -104,12 +106,98 @@ export const getToken = () => sessionStorage.getItem(TOKEN_KEY);
 export const setToken = (token) => sessionStorage.setItem(TOKEN_KEY, token);
 export const forgetToken = () => sessionStorage.removeItem(TOKEN_KEY);
 
+// Show "Forget token" when one is kept, and hide the run dialog's token field then.
+function syncToken() {
+  const field = document.querySelector("#run-dialog [data-token-field]");
+  if (field) field.hidden = Boolean(getToken());
+  document.querySelector("[data-sign-out]")?.classList.toggle("hidden", !getToken());
+}
+
+// Ask for the admin token in #token-dialog (base.html); resolves to it, or null when cancelled.
+function askToken(message) {
+  const dialog = document.getElementById("token-dialog");
+  if (!dialog) return Promise.resolve(null);
+  const form = dialog.querySelector("[data-token-form]");
+  const error = form.querySelector("[data-token-error]");
+  error.textContent = message || "";
+  error.hidden = !message;
+  form.token.value = "";
+  return new Promise((resolve) => {
+    const done = (value) => {
+      form.removeEventListener("submit", submit);
+      dialog.removeEventListener("close", closed);
+      resolve(value);
+    };
+    const submit = (e) => {
+      e.preventDefault();
+      const token = form.token.value.trim();
+      if (!token) return;
+      done(token);
+      dialog.close();
+    };
+    const closed = () => done(null);
+    form.addEventListener("submit", submit);
+    dialog.addEventListener("close", closed);
+    form.querySelector("[data-dialog-close]").onclick = () => dialog.close();
+    dialog.showModal();
+    form.token.focus();
+  });
+}
+
+// A write to the API (POST, PATCH, DELETE) with the admin token when the service has one: the
+// kept token, else the one the user gives (kept once accepted; a refused one is forgotten and
+// asked for again). Rejects with an ApiError (code "no_token" when the user cancelled).
+export async function write(path, { method = "POST", body } = {}) {
+  let message = "";
+  for (;;) {
+    let token = null;
+    if (config.tokenRequired) {
+      token = getToken() || (await askToken(message));
+      if (!token) throw new ApiError("The admin token is needed for that.", 401, "no_token");
+    }
+    const headers = token ? { Authorization: `Bearer ${token}` } : {};
+    const options = { method, headers };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    try {
+      const data = await api(path, options);
+      if (token) setToken(token);
+      syncToken();
+      return data;
+    } catch (err) {
+      if (err.status !== 401 || !token) throw err;
+      forgetToken();
+      syncToken();
+      message = "That token was not accepted. Check JOBIMPORT_ADMIN_TOKEN.";
+    }
+  }
+}
+
+// An element: h("td", { className: "num", "data-f": "x" }, "12"). Names with a dash (and
+// role, scope) are attributes, others properties; text children stay text, never markup.
+export function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.includes("-") || name === "role" || name === "scope") {
+      el.setAttribute(name, value === true ? "" : String(value));
+    } else {
+      el[name] = value;
+    }
+  }
+  el.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return el;
+}
+
 // --- banner and toast ---------------------------------------------------------------------
 
 let retryAction = null;
 
-export function showError(message, retry) {
+export function showError(message, retry, title = "Couldn’t reach the API.") {
   const banner = document.getElementById("error-banner");
+  banner.querySelector("[data-error-title]").textContent = title;
   banner.querySelector("[data-error-text]").textContent = message;
   retryAction = retry;
   banner.hidden = false;
@@ -139,7 +227,9 @@ function setText(el, text, flash) {
   }
 }
 
-const COUNTS = ["totalFetched", "totalImported", "newJobs", "updatedJobs", "unchangedJobs", "failedJobs"];
+const COUNTS = [
+  "totalFetched", "totalImported", "newJobs", "updatedJobs", "unchangedJobs", "failedJobs", "expiredJobs",
+];
 
 // Fill every [data-f], [data-badge] and [data-progress] under `root` from an import log
 // (templates/admin/macros.html renders the same elements on the server).
@@ -165,7 +255,10 @@ export function fillRun(root, run, { flash = false } = {}) {
     else delete el.dataset.since;
     el.textContent = running ? duration(Date.now() - Date.parse(run.startedAt)) : duration(run.durationMs);
   }
-  for (const name of COUNTS) for (const el of f(name)) setText(el, num(run[name]), flash);
+  for (const name of COUNTS) {
+    if (run[name] === undefined) continue; // a payload without that count (older server)
+    for (const el of f(name)) setText(el, num(run[name]), flash);
+  }
   for (const el of f("failedJobs")) {
     el.classList.toggle("text-rose-700", run.failedJobs > 0);
     el.classList.toggle("font-semibold", run.failedJobs > 0);
@@ -199,8 +292,9 @@ export const EVENT_TYPES = ["run.queued", "run.started", "run.progress", "run.fi
 
 // Follow /api/events. EventSource reconnects by itself and sends Last-Event-ID, so the server
 // replays what was missed. `onOpen` runs at every (re)connection: the page re-reads its view,
-// which covers what happened before the first connection and after a long outage.
-export function connectEvents(onEvent, { onOpen } = {}) {
+// which covers what happened before the first connection and after a long outage. `extra`
+// names event types beyond the runs' (e.g. "feed.alert"); `onEvent(type, run, payload)`.
+export function connectEvents(onEvent, { onOpen, extra = [] } = {}) {
   const pill = document.getElementById("live");
   const label = pill.querySelector("[data-live-text]");
   pill.hidden = false;
@@ -221,8 +315,11 @@ export function connectEvents(onEvent, { onOpen } = {}) {
         set("reconnecting", "Reconnecting…");
       }
     };
-    for (const type of EVENT_TYPES) {
-      source.addEventListener(type, (e) => onEvent(type, JSON.parse(e.data).run));
+    for (const type of [...EVENT_TYPES, ...extra]) {
+      source.addEventListener(type, (e) => {
+        const payload = JSON.parse(e.data);
+        onEvent(type, payload.run, payload);
+      });
     }
   };
   open();
@@ -254,8 +351,9 @@ export function debounce(fn, wait) {
 const runListeners = [];
 export const onRunsStarted = (listener) => runListeners.push(listener);
 
+// Controls that need a script are rendered hidden ([data-run-now], [data-js]): show them.
 export function enhance(root = document) {
-  for (const button of root.querySelectorAll("[data-run-now]")) button.hidden = false;
+  for (const button of root.querySelectorAll("[data-run-now], [data-js]")) button.hidden = false;
   for (const el of root.querySelectorAll("time[data-ago]")) el.title = hoverTime(new Date(el.dateTime));
 }
 
@@ -269,17 +367,17 @@ function setUpRunDialog() {
   const dialog = document.getElementById("run-dialog");
   const form = dialog.querySelector("[data-run-form]");
   const error = form.querySelector("[data-run-error]");
-  const tokenField = form.querySelector("[data-token-field]");
   const signOut = document.querySelector("[data-sign-out]");
-  const syncToken = () => {
-    if (tokenField) tokenField.hidden = Boolean(getToken());
-    signOut.classList.toggle("hidden", !getToken());
-  };
   syncToken();
   document.addEventListener("click", (e) => {
     const button = e.target.closest("[data-run-now]");
     if (!button) return;
-    form.feed.value = button.dataset.feed || "";
+    const feed = button.dataset.feed || "";
+    if (feed && ![...form.feed.options].some((o) => o.value === feed)) {
+      // A feed added since the page was rendered: never fall back to "all feeds".
+      form.feed.add(new Option(config.feeds?.[feed] || shortUrl(feed), feed));
+    }
+    form.feed.value = feed;
     error.hidden = true;
     syncToken();
     dialog.showModal();

@@ -4,6 +4,7 @@
 import {
   api, connectEvents, debounce, fillRun, hideError, onRunsStarted, refreshRegion, showError,
 } from "./common.js";
+import { startQueuePanel } from "./queue.js";
 
 const body = document.getElementById("runs-body");
 const table = document.getElementById("runs");
@@ -234,13 +235,16 @@ function addRun(run, { fromEvent = false } = {}) {
 }
 
 const refreshOverview = debounce(() => refreshRegion("overview").catch(() => {}), 1000);
+const queue = startQueuePanel(document.getElementById("queue-panel"));
+const refreshQueue = debounce(() => queue.refresh(), 300);
 
 connectEvents(
   (type, run) => {
     addRun(run, { fromEvent: true });
+    refreshQueue(); // every run event moves tasks (a batch applied is one task done)
     if (type !== "run.progress") refreshOverview(); // counts and chart move when runs start or end
   },
-  { onOpen: () => { load({ skeleton: false }); refreshOverview(); } },
+  { onOpen: () => { load({ skeleton: false }); refreshOverview(); refreshQueue(); } },
 );
 onRunsStarted((runs) => runs.forEach((run) => addRun(run)));
 newRuns.querySelector("[data-show-new]").addEventListener("click", () => go(hrefWith({ sort: null, order: null })));
