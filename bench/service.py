@@ -116,6 +116,7 @@ def service(db: Path, feeds: list[str], work: Path) -> Iterator[str]:
         max_feed_bytes=str(1024**3),
         fetch_timeout_s="1800",
         job_timeout_s="3600",
+        retention_days="0",  # the prepared import logs are dated 2026-01: keep them all
     )
     log = (work / "service.log").open("ab")
     proc = subprocess.Popen(

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from jobimport.settings import Settings, load_settings
+from tests.feedserver import FeedServer
 
 DATA = Path(__file__).parent / "data"
 
@@ -36,3 +37,12 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         return load_settings(**base)
 
     return make
+
+
+@pytest.fixture
+async def server(aiohttp_server: Any) -> FeedServer:
+    """A FeedServer (feed documents with validators and 304s) on 127.0.0.1."""
+    feeds = FeedServer()
+    running = await aiohttp_server(feeds.app())
+    feeds.base_url = str(running.make_url("")).rstrip("/")
+    return feeds

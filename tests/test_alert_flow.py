@@ -42,14 +42,6 @@ async def receiver(aiohttp_server: Any) -> Receiver:
     return hook
 
 
-@pytest.fixture
-async def server(aiohttp_server: Any) -> FeedServer:
-    feeds = FeedServer()
-    running = await aiohttp_server(feeds.app())
-    feeds.base_url = str(running.make_url("")).rstrip("/")
-    return feeds
-
-
 async def test_three_failures_then_a_success_send_one_alert_each(
     receiver: Receiver, server: FeedServer, make_settings: Callable[..., Settings]
 ) -> None:

@@ -7,7 +7,6 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -34,14 +33,6 @@ async def run_cli(
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
-
-
-@pytest.fixture
-async def server(aiohttp_server: Any) -> FeedServer:
-    feeds = FeedServer()
-    running = await aiohttp_server(feeds.app())
-    feeds.base_url = str(running.make_url("")).rstrip("/")
-    return feeds
 
 
 LOOPBACK = {"JOBIMPORT_ALLOW_PRIVATE_ADDRESSES": "true"}

@@ -6,7 +6,6 @@ documents in between expire nothing; a 304 counts; the item's return reactivates
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import pytest
 
@@ -18,14 +17,6 @@ from jobimport.store import open_store
 from jobimport.store.base import JobQuery, Store
 from tests.feedgen import items, rss
 from tests.feedserver import FeedServer
-
-
-@pytest.fixture
-async def server(aiohttp_server: Any) -> FeedServer:
-    feeds = FeedServer()
-    running = await aiohttp_server(feeds.app())
-    feeds.base_url = str(running.make_url("")).rstrip("/")
-    return feeds
 
 
 @pytest.fixture

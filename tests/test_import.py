@@ -18,14 +18,6 @@ from tests.feedserver import FeedServer
 
 
 @pytest.fixture
-async def server(aiohttp_server: Any) -> FeedServer:
-    feeds = FeedServer()
-    running = await aiohttp_server(feeds.app())
-    feeds.base_url = str(running.make_url("")).rstrip("/")
-    return feeds
-
-
-@pytest.fixture
 async def pipeline(make_settings: Callable[..., Settings]) -> AsyncIterator[Pipeline]:
     settings = make_settings(batch_size=7)
     store: Store = open_store(settings.database_url)

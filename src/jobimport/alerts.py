@@ -36,6 +36,8 @@ RETRY_DELAYS_S: tuple[float, ...] = (1.0, 2.0, 4.0)
 """Pauses between the tries of one delivery: 4 tries in all by default."""
 TIMEOUT_S = 10.0
 """Bound of one try, connection included."""
+MAX_REPLY_BYTES = 64 * 1024
+"""At most this much of a receiver's answer is read."""
 MAX_RETRY_AFTER_S = 60.0
 """A receiver's Retry-After is honoured up to this long."""
 RUN_PAGE = "/imports/{id}"
@@ -252,7 +254,9 @@ class AlertSender:
                 timeout=self._timeout,
                 allow_redirects=False,  # a redirect is an answer, not a new place to send to
             ) as response:
-                await response.read()  # small; lets the connection be reused
+                # Read a little (lets a small answer's connection be reused); a receiver's
+                # big answer is not ours to hold: the connection is dropped instead.
+                await response.content.read(MAX_REPLY_BYTES)
                 retry_after = None
                 if response.status in (429, 503):
                     retry_after = parse_retry_after(response.headers.get(hdrs.RETRY_AFTER))

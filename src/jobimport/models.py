@@ -62,64 +62,6 @@ class ItemFailureReason(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class RawElement:
-    """One XML element of an item: `ns` is the namespace URI, `prefix` as the document wrote it."""
-
-    local: str
-    ns: str | None = None
-    prefix: str | None = None
-    text: str = ""
-    attrs: dict[str, str] = field(default_factory=dict)
-    children: tuple[RawElement, ...] = ()
-
-    @property
-    def name(self) -> str:
-        """The element name as the feed wrote it, e.g. `job_listing:company`."""
-        return f"{self.prefix}:{self.local}" if self.prefix else self.local
-
-
-@dataclass(frozen=True, slots=True)
-class RawItem:
-    """One `<item>` as parsed, before any interpretation. `position` is 0-based in the document."""
-
-    position: int
-    elements: tuple[RawElement, ...]
-    line: int | None = None
-
-    def find(self, local: str, ns: str | None = None) -> RawElement | None:
-        """First child element with this local name and namespace URI (None = no namespace)."""
-        for element in self.elements:
-            if element.local == local and element.ns == ns:
-                return element
-        return None
-
-    def find_all(self, local: str, ns: str | None = None) -> list[RawElement]:
-        return [e for e in self.elements if e.local == local and e.ns == ns]
-
-    def to_json(self) -> dict[str, Any]:
-        """The item as JSON, xmltodict-style: text-only elements become strings, attributes `@name`,
-        mixed text `#text`, repeated names become lists. Element names keep their prefixes."""
-        return _elements_to_json(self.elements)
-
-
-def _element_to_json(element: RawElement) -> Any:
-    if not element.attrs and not element.children:
-        return element.text
-    value: dict[str, Any] = {f"@{k}": v for k, v in element.attrs.items()}
-    value.update(_elements_to_json(element.children))
-    if element.text:
-        value["#text"] = element.text
-    return value
-
-
-def _elements_to_json(elements: tuple[RawElement, ...]) -> dict[str, Any]:
-    grouped: dict[str, list[Any]] = {}
-    for element in elements:
-        grouped.setdefault(element.name, []).append(_element_to_json(element))
-    return {name: values[0] if len(values) == 1 else values for name, values in grouped.items()}
-
-
-@dataclass(frozen=True, slots=True)
 class Job:
     """A normalized job posting. Identity is (`source`, `external_id`), never the feed URL.
 
@@ -333,9 +275,10 @@ def reads_whole_document(
     """Whether a closed run saw the feed's whole document, so a job missing from it is really
     gone: succeeded, not_modified, or partial with only item failures. Only such runs advance
     the expiry of jobs (EXPIRE_AFTER_RUNS); a failed run, a broken document or a cancelled run
-    never expires anything, and neither does a run whose staged batches were lost (their jobs
-    were in the document but never applied)."""
-    if (failure_counts or {}).get(ItemFailureReason.LOST.value):
+    never expires anything, and neither does a run with items lost or refused by the store
+    (they were in the document but never applied)."""
+    counts = failure_counts or {}
+    if counts.get(ItemFailureReason.LOST.value) or counts.get(ItemFailureReason.STORE_ERROR.value):
         return False
     if status in (RunStatus.SUCCEEDED, RunStatus.NOT_MODIFIED):
         return True
@@ -380,7 +323,7 @@ class FeedState:
     schedule: str | None = None  # None: JOBIMPORT_SCHEDULE
     paused: bool = False
     origin: FeedOrigin = FeedOrigin.ADHOC
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict, repr=False)  # secrets: never logged
     created_at: datetime | None = None
     # run state: when the failure alert of the current streak was sent (None: not alerted)
     alerted_at: datetime | None = None
@@ -393,6 +336,22 @@ class FeedState:
     def registered(self) -> bool:
         """Listed, scheduled when not paused (seeded from configuration or added at run time)."""
         return self.origin is not FeedOrigin.ADHOC
+
+    def run_state_only(self) -> FeedState:
+        """This run state as an unregistered feed: what `Store.save_feed` inserts when the feed
+        is missing (deleted while its run was in flight, or imported once by URL)."""
+        return FeedState(
+            url=self.url,
+            etag=self.etag,
+            last_modified=self.last_modified,
+            last_run_id=self.last_run_id,
+            last_run_at=self.last_run_at,
+            last_status=self.last_status,
+            last_success_at=self.last_success_at,
+            consecutive_failures=self.consecutive_failures,
+            next_run_at=self.next_run_at,
+            alerted_at=self.alerted_at,
+        )
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -214,11 +214,11 @@ class Pipeline:
         with structlog.contextvars.bound_contextvars(run_id=run_id, batch=n):
             entries = await self.store.load_staged_batch(run_id, n)
             if entries is None:
+                run = await self._current(run_id)
+                if run.status is RunStatus.CANCELLED:
+                    return run  # its staged batches went with the cancel
                 if await self.store.get_batch_result(run_id, n) is None:
                     raise StoreError(f"batch {n} of run {run_id} is neither staged nor applied")
-                run = await self.store.get_run(run_id)
-                if run is None:
-                    raise StoreError(f"unknown run {run_id}")
                 return run
             outcome = await self.store.apply_batch(run_id, n, entries)
             if outcome.first_time:
@@ -232,7 +232,7 @@ class Pipeline:
                     failed=counts.failed,
                 )
                 await self.publish(RunProgress(outcome.run))
-                if outcome.run.status.is_final:
+                if _closed_by_batches(outcome.run):
                     await self._on_finished(outcome.run)
             return outcome.run
 
@@ -241,7 +241,7 @@ class Pipeline:
         outcome = await self.store.fail_batch(run_id, n, reason, message)
         if outcome.first_time:
             await self.publish(RunProgress(outcome.run))
-            if outcome.run.status.is_final:
+            if _closed_by_batches(outcome.run):
                 await self._on_finished(outcome.run)
         return outcome.run
 
@@ -339,3 +339,9 @@ class Pipeline:
 
 def _ms_since(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
+
+
+def _closed_by_batches(run: ImportRun) -> bool:
+    """Whether a batch step left the run closed by its batches. A cancelled run was announced
+    by `cancel`, whichever batch step raced it."""
+    return run.status.is_final and run.status is not RunStatus.CANCELLED

@@ -1,5 +1,5 @@
 """Helpers of the admin tests: waiting for runs to settle, and formatting examples that both
-admin/format.py and static/js/common.js must agree on."""
+admin/format.py and static/js/format.js must agree on."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient
 
 from tests.web.support import wait_until
 
-# (URL, short form) — admin/format.py short_url and common.js shortUrl.
+# (URL, short form) — admin/format.py short_url and format.js shortUrl.
 SHORT_URLS = [
     ("https://jobicy.com/?feed=job_feed", "jobicy.com/?feed=job_feed"),
     ("https://www.higheredjobs.com/rss/articleFeed.cfm", "higheredjobs.com/rss/articleFeed.cfm"),
@@ -20,12 +20,12 @@ SHORT_URLS = [
         "jobicy.com/?feed=job_fe…ime&search_region=france",
     ),
 ]
-# (seconds ago, text) — format.ago and common.js ago; negative is the future.
+# (seconds ago, text) — format.ago and format.js ago; negative is the future.
 AGO = [
     (0, "just now"), (4, "just now"), (42, "42 s ago"), (300, "5 min ago"), (3599, "59 min ago"),
     (3 * 3600, "3 h ago"), (2 * 86400 + 5, "2 d ago"), (-300, "in 5 min"), (-2, "in a moment"),
 ]  # fmt: skip
-# (milliseconds, text) — format.duration and common.js duration.
+# (milliseconds, text) — format.duration and format.js duration.
 DURATIONS = [
     (None, "—"), (850, "850 ms"), (12_345, "12.3 s"), (184_000, "3 min 4 s"),
     (3_720_000, "1 h 2 min"),

@@ -1,4 +1,4 @@
-"""How values are written for people (admin/format.py); tests/browser pins common.js to the
+"""How values are written for people (admin/format.py); tests/browser pins format.js to the
 same examples."""
 
 from __future__ import annotations

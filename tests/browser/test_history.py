@@ -186,7 +186,7 @@ async def test_the_scripts_format_like_the_server(page: Page, start_app: StartAp
     await page.goto(live.url(), wait_until="load")
     got = await page.evaluate(
         """async ([urls, agos, durations]) => {
-            const m = await import("/static/js/common.js");
+            const m = await import("/static/js/format.js");
             const now = new Date("2026-11-23T09:00:00Z");
             return {
                 urls: urls.map(([u]) => m.shortUrl(u)),

@@ -811,3 +811,40 @@ async def test_chunks_can_be_iterated_once(
         assert [c async for c in feed.chunks()] == [b"<rss/>"]
         with pytest.raises(RuntimeError):
             await anext(feed.chunks())
+
+
+async def test_feed_headers_go_to_the_feed_origin_only(
+    aiohttp_server: ServerFactory, make_settings: MakeSettings
+) -> None:
+    """A feed's own headers (a token) follow a redirect within its origin, never to another
+    origin (another port is another origin)."""
+    seen: dict[str, str | None] = {}
+
+    async def elsewhere(request: web.Request) -> web.StreamResponse:
+        seen["elsewhere"] = request.headers.get("Authorization")
+        return web.Response(body=FEED, content_type="application/rss+xml")
+
+    other = await serve(aiohttp_server, {"/feed": elsewhere})
+
+    async def start(request: web.Request) -> web.StreamResponse:
+        seen["start"] = request.headers.get("Authorization")
+        raise web.HTTPFound("/moved")
+
+    async def moved(request: web.Request) -> web.StreamResponse:
+        seen["moved"] = request.headers.get("Authorization")
+        raise web.HTTPFound(str(other.make_url("/feed")))
+
+    home = await serve(aiohttp_server, {"/start": start, "/moved": moved})
+    settings = make_settings()
+    async with (
+        make_client_session(settings) as session,
+        open_feed(
+            session,
+            str(home.make_url("/start")),
+            settings,
+            extra_headers={"Authorization": "Bearer feed-token"},
+        ) as feed,
+    ):
+        body = b"".join([chunk async for chunk in feed.chunks()])
+    assert body == FEED
+    assert seen == {"start": "Bearer feed-token", "moved": "Bearer feed-token", "elsewhere": None}

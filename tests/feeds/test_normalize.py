@@ -25,8 +25,9 @@ from jobimport.feeds.normalize import (
     content_hash_of,
     source_for,
 )
+from jobimport.feeds.raw import RawElement, RawItem
 from jobimport.feeds.urls import canonical_url, resolve_http_url
-from jobimport.models import ItemFailure, Job, RawElement, RawItem
+from jobimport.models import ItemFailure, Job
 
 Spec = (
     tuple[str | None, str | None, str, str]

@@ -21,8 +21,9 @@ from jobimport.feeds.normalize import (
     Normalizer,
     content_hash_of,
 )
+from jobimport.feeds.raw import RawElement, RawItem
 from jobimport.feeds.urls import resolve_http_url
-from jobimport.models import ItemFailure, ItemFailureReason, Job, RawElement, RawItem
+from jobimport.models import ItemFailure, ItemFailureReason, Job
 
 # Whole items cost more to generate than strings; these counts keep the file to a few seconds.
 # (Run once with 3000 examples per test while writing it: nothing found.)

@@ -27,7 +27,7 @@ from jobimport.feeds.parse import (
     _make_element,
     iter_items,
 )
-from jobimport.models import RawElement, RawItem
+from jobimport.feeds.raw import RawElement, RawItem
 
 JOBICY = "https://jobicy.com"
 CONTENT = "http://purl.org/rss/1.0/modules/content/"

@@ -154,11 +154,15 @@ async def test_arq_running_and_failed_with_a_real_worker(scope: Scope, pool: Arq
         job_deserializer=deserialize,
     )
     producer = ArqProducer(pool, scope.queue_name)
-    assert await producer.enqueue(BATCH, scope.run(0), 0, job_id=batch_job_id(scope.run(0), 0))
-    await asyncio.sleep(0.002)  # distinct scores: arq starts jobs in score order
-    assert await producer.enqueue(FETCH, scope.run(1), job_id=fetch_job_id(scope.run(1)))
-    await asyncio.sleep(0.002)
-    assert await producer.enqueue(FETCH, scope.run(2), job_id=fetch_job_id(scope.run(2)))
+    order = [batch_job_id(scope.run(0), 0), fetch_job_id(scope.run(1)), fetch_job_id(scope.run(2))]
+    assert await producer.enqueue(BATCH, scope.run(0), 0, job_id=order[0])
+    assert await producer.enqueue(FETCH, scope.run(1), job_id=order[1])
+    assert await producer.enqueue(FETCH, scope.run(2), job_id=order[2])
+    # arq starts due jobs in score order: give them distinct scores, all already due, in `order`.
+    first = await pool.zscore(scope.queue_name, order[0])
+    assert first is not None
+    scores = {job_id: first - len(order) + i for i, job_id in enumerate(order)}
+    assert await pool.zadd(scope.queue_name, scores, xx=True, ch=True) == len(order)
     running = asyncio.create_task(worker.async_run())
     try:
 

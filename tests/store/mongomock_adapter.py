@@ -76,6 +76,7 @@ class MongomockAsyncCollection:
         "insert_many",
         "find_one",
         "find_one_and_update",
+        "find_one_and_delete",
         "update_one",
         "update_many",
         "delete_one",

@@ -12,6 +12,7 @@ from typing import Any
 
 from jobimport.models import (
     FeedErrorInfo,
+    FeedState,
     FetchInfo,
     ImportRun,
     ItemFailure,
@@ -285,3 +286,27 @@ async def test_a_run_with_a_lost_batch_expires_nothing(store: Store) -> None:
     assert closed.counts.expired == 0
     assert await expired(store) == set()
     assert (await run_of(store, [1, 2])).counts.expired == 1  # the next whole run does it
+
+
+async def test_a_run_with_items_the_store_refused_expires_nothing(store: Store) -> None:
+    await run_of(store, [1, 2, 3])
+    for _ in range(N - 1):
+        await run_of(store, [1, 2])
+    refused = fail(9, reason="store_error")
+    run = await run_of(store, [1, 2], failures=[refused])
+    assert (run.status, run.counts.expired) == (RunStatus.PARTIAL, 0)
+    assert await expired(store) == set()
+
+
+async def test_a_deleted_feed_no_longer_holds_back_jobs_other_feeds_dropped(store: Store) -> None:
+    added = await store.add_feed(FeedState(url=OTHER))
+    assert added is not None
+    await run_of(store, [1, 2], feed=FEED)
+    await run_of(store, [1, 5], feed=OTHER)  # job 1 is listed by both, 5 by OTHER alone
+    assert await store.delete_feed(added.id)
+    for _ in range(N - 1):
+        await run_of(store, [2], feed=FEED)
+    assert await expired(store) == set()
+    last = await run_of(store, [2], feed=FEED)
+    assert last.counts.expired == 1
+    assert await expired(store) == {"1"}  # 5 stays as it was: nothing reads its feed any more

@@ -8,6 +8,7 @@ a short tick, and every expected time is one the store handed back.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -292,15 +293,24 @@ async def test_save_feed_writes_run_state_and_keeps_settings(store: Store) -> No
     assert await store.list_feeds() == [feed]
 
 
-async def test_save_feed_inserts_a_missing_feed_as_given(store: Store) -> None:
+async def test_save_feed_inserts_a_missing_feed_unregistered(store: Store) -> None:
     await store.save_feed(RUN_STATE)
     assert await stored(store, FEED) == RUN_STATE
-    listed_state = FeedState(
-        url=OTHER, origin=FeedOrigin.API, name="Given", headers={"H": "v"}, created_at=WHEN
+    # A feed deleted while its run was in flight: the run's outcome must not bring it back
+    # registered, nor with its settings and headers.
+    added = await store.add_feed(FeedState(url=OTHER, name="Given", headers={"H": "v"}))
+    assert added is not None
+    assert await store.delete_feed(added.id)
+    await store.save_feed(replace(added, last_status="succeeded", consecutive_failures=0))
+    back = await stored(store, OTHER)
+    assert (back.origin, back.name, back.headers, back.created_at) == (
+        FeedOrigin.ADHOC,
+        None,
+        {},
+        None,
     )
-    await store.save_feed(listed_state)
-    assert await stored(store, OTHER) == listed_state
-    assert await store.list_feeds() == [listed_state]
+    assert back.last_status == "succeeded"
+    assert await store.list_feeds() == []
 
 
 # --- deleting -----------------------------------------------------------------------------

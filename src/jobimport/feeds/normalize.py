@@ -13,8 +13,9 @@ import re
 from jobimport.feeds import markup
 from jobimport.feeds.dates import parse_date
 from jobimport.feeds.identity import content_hash, content_hash_of, external_id
+from jobimport.feeds.raw import RawElement, RawItem
 from jobimport.feeds.urls import feed_base, resolve_http_url, source_for
-from jobimport.models import ItemFailure, ItemFailureReason, Job, RawElement, RawItem
+from jobimport.models import ItemFailure, ItemFailureReason, Job
 
 __all__ = [
     "MAX_DESCRIPTION_BYTES",

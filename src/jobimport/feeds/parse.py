@@ -17,7 +17,8 @@ from typing import Any, cast
 from lxml import etree
 
 from jobimport.errors import FeedError
-from jobimport.models import FeedFailureReason, RawElement, RawItem
+from jobimport.feeds.raw import RawElement, RawItem
+from jobimport.models import FeedFailureReason
 
 __all__ = ["FeedParser", "iter_items"]
 

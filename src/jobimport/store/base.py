@@ -25,7 +25,7 @@ Contract (tested by tests/store/test_contract*.py against every backend):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -139,6 +139,16 @@ FEED_SETTINGS = frozenset({"name", "schedule", "paused", "headers", "next_run_at
 """The FeedState fields `Store.update_feed` may change."""
 
 
+def check_feed_changes(changes: Mapping[str, Any]) -> None:
+    """ValueError unless every key of `changes` is in FEED_SETTINGS (`Store.update_feed`)."""
+    unknown = set(changes) - FEED_SETTINGS
+    if unknown:
+        raise ValueError(
+            f"not feed settings: {', '.join(sorted(unknown))};"
+            f" use {', '.join(sorted(FEED_SETTINGS))}"
+        )
+
+
 class Store(Protocol):
     """Storage of feeds, runs (import logs), staged batches, batch results and jobs."""
 
@@ -183,8 +193,9 @@ class Store(Protocol):
 
     async def save_feed(self, state: FeedState) -> None:
         """Write the run state of `state.url` (validators, last run, failure streak, next run,
-        alerted_at); its settings and origin are kept. A missing feed is inserted with
-        `state`'s settings (normally ADHOC)."""
+        alerted_at); its settings and origin are kept. A missing feed (deleted while its run
+        was in flight, or imported once by URL) is inserted unregistered: ADHOC, with this run
+        state only (`FeedState.run_state_only`), never with `state`'s settings or headers."""
 
     # runs
     async def start_or_get_run(

@@ -38,6 +38,7 @@ from jobimport.store.base import (
     Page,
     RunQuery,
     Store,
+    check_feed_changes,
 )
 from jobimport.store.mongo_docs import (
     Doc,
@@ -150,12 +151,12 @@ class MongoStore:
 
     @translate_errors
     async def update_feed(self, feed_id: str, changes: dict[str, Any]) -> FeedState | None:
-        mongo_feeds.check_settings(changes)
+        check_feed_changes(changes)
         return await mongo_feeds.update(self._feeds, feed_id, changes)
 
     @translate_errors
     async def delete_feed(self, feed_id: str) -> bool:
-        return await mongo_feeds.delete(self._feeds, feed_id)
+        return await mongo_feeds.delete(self._feeds, feed_id, self._expiry)
 
     @translate_errors
     async def save_feed(self, state: FeedState) -> None:

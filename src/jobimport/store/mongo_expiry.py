@@ -135,3 +135,15 @@ async def rebuild_presence(jobs: Collection, after: int) -> int:
     if ops:
         done += (await jobs.bulk_write(ops, ordered=False)).modified_count
     return done
+
+
+async def retire_links(expiry: Expiry, feed_url: str) -> None:
+    """A deleted feed will never list its jobs again: its links count as missed enough, so a
+    job it shared with other feeds expires when those miss it. A job only it listed is not
+    looked at again (no run of that feed closes) and stays as it is. Idempotent."""
+    jobs, after, fid = expiry.jobs, expiry.after, feed_id(feed_url)
+    link = f"links.{fid}"
+    await jobs.update_many(
+        {"feeds": feed_url, f"{link}.missed": {"$lt": after}}, {"$set": {f"{link}.missed": after}}
+    )
+    await jobs.update_many({"feeds": feed_url, "present_in": fid}, {"$pull": {"present_in": fid}})

@@ -19,8 +19,8 @@ from pymongo.errors import DuplicateKeyError
 from jobimport.errors import StoreError
 from jobimport.models import FeedOrigin, FeedState, feed_id
 from jobimport.store import codec
-from jobimport.store.base import FEED_SETTINGS
 from jobimport.store.mongo_docs import Doc, to_ms
+from jobimport.store.mongo_expiry import Expiry, retire_links
 from jobimport.store.mongo_queries import IndexSpec
 
 Collection = AsyncCollection[Doc]
@@ -177,15 +177,6 @@ async def add(feeds: Collection, state: FeedState, now: datetime) -> FeedState |
     raise StoreError(f"could not add the feed {state.url}")
 
 
-def check_settings(changes: Mapping[str, Any]) -> None:
-    unknown = set(changes) - FEED_SETTINGS
-    if unknown:
-        raise ValueError(
-            f"not feed settings: {', '.join(sorted(unknown))};"
-            f" use {', '.join(sorted(FEED_SETTINGS))}"
-        )
-
-
 def _setting_value(key: str, value: Any) -> Any:
     if key == "paused":
         return bool(value)
@@ -205,15 +196,20 @@ async def update(feeds: Collection, id_: str, changes: Mapping[str, Any]) -> Fee
     return None if doc is None else feed_from_doc(doc)
 
 
-async def delete(feeds: Collection, id_: str) -> bool:
-    """Store.delete_feed: jobs, runs and job links name feeds by URL and stay."""
-    result = await feeds.delete_one({"feed_id": id_, "origin": {"$ne": _CONFIG}})
-    return result.deleted_count > 0
+async def delete(feeds: Collection, id_: str, expiry: Expiry) -> bool:
+    """Store.delete_feed: jobs, runs and job links name feeds by URL and stay; the feed's links
+    stop holding back the expiry of jobs other feeds list (`retire_links`)."""
+    doc = await feeds.find_one_and_delete({"feed_id": id_, "origin": {"$ne": _CONFIG}})
+    if doc is None:
+        return False
+    await retire_links(expiry, str(doc["_id"]))
+    return True
 
 
 async def save(feeds: Collection, state: FeedState) -> None:
-    """Store.save_feed: the run state only; a missing feed gets `state`'s settings and origin."""
-    inserted = feed_doc(state)
+    """Store.save_feed: the run state only; a missing feed comes back unregistered (ADHOC),
+    never with settings or headers."""
+    inserted = feed_doc(state.run_state_only())
     for key in ("_id", "feed_id", *run_state_fields(state)):
         del inserted[key]
     update = {

@@ -244,10 +244,10 @@ async def add_to_run(runs: AsyncCollection[Doc], result: Doc, now: datetime, exp
     if result.get("failures"):
         kept = {"$each": result["failures"], "$slice": MAX_STORED_FAILURES}
         update["$push"] = {"failures": kept}
-    doc = await runs.find_one_and_update(
-        {"_id": result["run_id"], "applied_batches": {"$ne": n}}, update, return_document=AFTER
-    )
-    if doc is None:  # added by an earlier delivery
+    # A run cancelled meanwhile keeps its counts as they stood (nothing more applies to it).
+    where = {"_id": result["run_id"], "in_flight": True, "applied_batches": {"$ne": n}}
+    doc = await runs.find_one_and_update(where, update, return_document=AFTER)
+    if doc is None:  # added by an earlier delivery, or the run was cancelled
         doc = await run_doc(runs, result["run_id"])
     return await close_if_done(runs, doc, now, expiry)
 

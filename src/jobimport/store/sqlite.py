@@ -32,7 +32,15 @@ from jobimport.store import sqlite_apply, sqlite_runs, utc_now
 from jobimport.store import sqlite_feeds as feeds
 from jobimport.store import sqlite_queries as q
 from jobimport.store import sqlite_staging as staging
-from jobimport.store.base import ApplyOutcome, JobQuery, JobRecord, Page, RunQuery, Store
+from jobimport.store.base import (
+    ApplyOutcome,
+    JobQuery,
+    JobRecord,
+    Page,
+    RunQuery,
+    Store,
+    check_feed_changes,
+)
 from jobimport.store.sqlite_apply import job_records
 from jobimport.store.sqlite_runs import load_run, runs_from_rows
 from jobimport.store.sqlite_schema import current_version, migrate
@@ -180,11 +188,11 @@ class SqliteStore:
         return await self._read(feeds.registered)
 
     async def update_feed(self, feed_id: str, changes: dict[str, Any]) -> FeedState | None:
-        feeds.check_settings(changes)
+        check_feed_changes(changes)
         return await self._write(lambda conn: feeds.update(conn, feed_id, dict(changes)))
 
     async def delete_feed(self, feed_id: str) -> bool:
-        return await self._write(lambda conn: feeds.delete(conn, feed_id))
+        return await self._write(lambda conn: feeds.delete(conn, feed_id, self._expire_after))
 
     async def save_feed(self, state: FeedState) -> None:
         await self._write(lambda conn: feeds.save(conn, state))

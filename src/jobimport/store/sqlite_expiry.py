@@ -44,14 +44,16 @@ def on_close(
         # The document is the one the previous run read: it lists nothing new, and misses
         # again only what that one already missed.
         conn.execute(
-            "UPDATE job_feeds SET missed = missed + 1 WHERE feed_url = ? AND missed > 0",
-            (run.feed_url,),
+            "UPDATE job_feeds SET missed = missed + 1"
+            " WHERE feed_url = ? AND missed > 0 AND missed < ?",
+            (run.feed_url, expire_after_runs),
         )
     else:
+        # Links already at the threshold stay there: no rewriting the feed's whole history.
         conn.execute(
             "UPDATE job_feeds SET missed = missed + 1"
-            " WHERE feed_url = ? AND last_seen_run_id IS NOT ?",
-            (run.feed_url, run.id),
+            " WHERE feed_url = ? AND last_seen_run_id IS NOT ? AND missed < ?",
+            (run.feed_url, run.id, expire_after_runs),
         )
     cursor = conn.execute(
         "UPDATE jobs SET status = ?, expired_at = ? WHERE status = ?"
@@ -61,3 +63,13 @@ def on_close(
         (_EXPIRED, stamp, _ACTIVE, run.feed_url, expire_after_runs, expire_after_runs),
     )
     return cursor.rowcount
+
+
+def retire_links(conn: Conn, feed_url: str, expire_after_runs: int) -> None:
+    """A deleted feed will never list its jobs again: its links count as missed enough, so a
+    job it shared with other feeds expires when those miss it. A job only it listed is not
+    looked at again (no run of that feed closes) and stays as it is."""
+    conn.execute(
+        "UPDATE job_feeds SET missed = ? WHERE feed_url = ? AND missed < ?",
+        (expire_after_runs, feed_url, expire_after_runs),
+    )

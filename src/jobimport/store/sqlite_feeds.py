@@ -12,7 +12,7 @@ from typing import Any
 
 from jobimport.models import FeedOrigin, FeedState, feed_id
 from jobimport.store import sqlite_queries as q
-from jobimport.store.base import FEED_SETTINGS
+from jobimport.store.sqlite_expiry import retire_links
 
 Conn = sqlite3.Connection
 
@@ -153,15 +153,6 @@ def add(conn: Conn, state: FeedState, now: datetime) -> FeedState | None:
     return by_url(conn, state.url)
 
 
-def check_settings(changes: dict[str, Any]) -> None:
-    unknown = set(changes) - FEED_SETTINGS
-    if unknown:
-        raise ValueError(
-            f"not feed settings: {', '.join(sorted(unknown))};"
-            f" use {', '.join(sorted(FEED_SETTINGS))}"
-        )
-
-
 def update(conn: Conn, id_: str, changes: dict[str, Any]) -> FeedState | None:
     """Store.update_feed (the keys are checked by the caller, before the transaction)."""
     if changes:
@@ -174,13 +165,23 @@ def update(conn: Conn, id_: str, changes: dict[str, Any]) -> FeedState | None:
     return by_id(conn, id_)
 
 
-def delete(conn: Conn, id_: str) -> bool:
-    """Store.delete_feed: jobs, runs and job links name feeds by URL and stay."""
-    cursor = conn.execute("DELETE FROM feeds WHERE id = ? AND origin != ?", (id_, _CONFIG))
-    return cursor.rowcount > 0
+def delete(conn: Conn, id_: str, expire_after_runs: int) -> bool:
+    """Store.delete_feed: jobs, runs and job links name feeds by URL and stay; the feed's links
+    stop holding back the expiry of jobs other feeds list (`retire_links`)."""
+    row = conn.execute(
+        "DELETE FROM feeds WHERE id = ? AND origin != ? RETURNING url", (id_, _CONFIG)
+    ).fetchone()
+    if row is None:
+        return False
+    retire_links(conn, row[0], expire_after_runs)
+    return True
 
 
 def save(conn: Conn, state: FeedState) -> None:
-    """Store.save_feed: the run state only; settings and origin are the stored ones."""
+    """Store.save_feed: the run state only; settings and origin are the stored ones, and a
+    missing feed comes back unregistered (ADHOC), never with settings or headers."""
     assignments = ", ".join(f"{c} = excluded.{c}" for c in FEED_RUN_STATE)
-    conn.execute(f"{_INSERT} ON CONFLICT (url) DO UPDATE SET {assignments}", feed_params(state))
+    conn.execute(
+        f"{_INSERT} ON CONFLICT (url) DO UPDATE SET {assignments}",
+        feed_params(state.run_state_only()),
+    )

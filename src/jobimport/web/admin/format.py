@@ -1,5 +1,5 @@
 """How the admin pages write values for people: short URLs, relative and absolute times,
-durations, counts, sizes. static/js/common.js has the same rules for what it renders live
+durations, counts, sizes. static/js/format.js has the same rules for what it renders live
 (tests/admin/test_format.py pins both to the same examples)."""
 
 from __future__ import annotations

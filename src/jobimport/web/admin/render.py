@@ -85,7 +85,7 @@ def can_read(request: web.Request) -> bool:
 
 
 def page_config(settings: Settings, feeds: Sequence[str]) -> dict[str, Any]:
-    """What the scripts need to know, as JSON in the page (read by static/js/common.js)."""
+    """What the scripts need to know, as JSON in the page (read by static/js/api.js)."""
     return {
         "tokenRequired": settings.admin_token is not None,
         "feeds": {url: fmt.short_url(url) for url in feeds},
@@ -129,7 +129,7 @@ async def render_page(
 
 
 def sign_in(request: web.Request) -> web.Response:
-    """Reads need the token here: the page asks for it once (static/js/common.js trades it for
+    """Reads need the token here: the page asks for it once (static/js/auth.js trades it for
     the HttpOnly session cookie at POST /api/session) and reloads. It names no feed."""
     context = {"page": "signin", "title": "Sign in", "feeds": ()}
     return render(request, "admin/signin.html", context, status=401)

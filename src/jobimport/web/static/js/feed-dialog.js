@@ -1,7 +1,10 @@
 // The "Add feed" dialog of the feeds page: URL, optional name, schedule and request headers;
 // "Preview" asks POST /api/feeds/preview (nothing is stored) and shows what would be imported,
 // "Add feed" POSTs /api/feeds. API errors (the JSON envelope) are shown in the dialog.
-import { ApiError, h, num, shortUrl, write } from "./common.js";
+import { ApiError } from "./api.js";
+import { write } from "./auth.js";
+import { h } from "./common.js";
+import { num, shortUrl } from "./format.js";
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/; // an HTTP token (RFC 9110)
 const SCHEMES = new Set(["http:", "https:"]);

@@ -1,8 +1,9 @@
 // The feeds page: re-reads its table (last run, next run, alerts, charts) as runs start and
 // finish, and drives the feed actions: "Add feed" (feed-dialog.js), Pause/Resume (PATCH) and
 // Delete (confirmed in a dialog first) for feeds added at run time.
+import { write } from "./auth.js";
 import {
-  connectEvents, debounce, h, hideError, refreshRegion, showError, toast, write,
+  connectEvents, debounce, h, hideError, refreshRegion, showError, toast,
 } from "./common.js";
 import { setUpFeedDialog } from "./feed-dialog.js";
 

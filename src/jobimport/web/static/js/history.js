@@ -1,8 +1,9 @@
 // The import history: the view (sort, filters, page) lives in the URL. Changing it pushes a new
 // URL and re-reads /api/imports (skeleton rows meanwhile, the error banner if that fails);
 // /api/events keeps the rows' counters and progress live and puts new runs at the top.
+import { api } from "./api.js";
 import {
-  api, connectEvents, debounce, fillRun, hideError, onRunsStarted, refreshRegion, showError,
+  connectEvents, debounce, fillRun, hideError, onRunsStarted, refreshRegion, showError,
 } from "./common.js";
 import { startQueuePanel } from "./queue.js";
 

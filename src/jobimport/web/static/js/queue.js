@@ -1,7 +1,9 @@
 // The task queue panel (history page): GET /api/queue as a table of tasks by kind, and the age
 // of the oldest waiting one. It polls while the tab is visible and refreshes on run events; one
 // request at a time (a refresh asked for meanwhile runs once, after it).
-import { api, duration, h, num } from "./common.js";
+import { api } from "./api.js";
+import { h } from "./common.js";
+import { duration, num } from "./format.js";
 
 export const POLL_MS = 5000;
 const STATES = ["waiting", "running", "deferred", "failed"];

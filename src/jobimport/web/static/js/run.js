@@ -1,7 +1,8 @@
 // One run's page: while it runs, its counters, progress and status follow /api/events; when it
 // ends, the page re-reads itself (failures, HTTP outcome) without a reload. "Cancel import"
 // stops a run in flight; "Retry" starts a new run of the feed linked to this one and opens it.
-import { connectEvents, fillRun, h, hideError, refreshRegion, showError, toast, write } from "./common.js";
+import { write } from "./auth.js";
+import { connectEvents, fillRun, h, hideError, refreshRegion, showError, toast } from "./common.js";
 
 const regionId = "run-detail";
 const region = () => document.getElementById(regionId);

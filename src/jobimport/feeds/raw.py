@@ -1,0 +1,64 @@
+"""One `<item>` as parsed, before any interpretation: what the parser hands the normalizer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class RawElement:
+    """One XML element of an item: `ns` is the namespace URI, `prefix` as the document wrote it."""
+
+    local: str
+    ns: str | None = None
+    prefix: str | None = None
+    text: str = ""
+    attrs: dict[str, str] = field(default_factory=dict)
+    children: tuple[RawElement, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The element name as the feed wrote it, e.g. `job_listing:company`."""
+        return f"{self.prefix}:{self.local}" if self.prefix else self.local
+
+
+@dataclass(frozen=True, slots=True)
+class RawItem:
+    """One `<item>` as parsed, before any interpretation. `position` is 0-based in the document."""
+
+    position: int
+    elements: tuple[RawElement, ...]
+    line: int | None = None
+
+    def find(self, local: str, ns: str | None = None) -> RawElement | None:
+        """First child element with this local name and namespace URI (None = no namespace)."""
+        for element in self.elements:
+            if element.local == local and element.ns == ns:
+                return element
+        return None
+
+    def find_all(self, local: str, ns: str | None = None) -> list[RawElement]:
+        return [e for e in self.elements if e.local == local and e.ns == ns]
+
+    def to_json(self) -> dict[str, Any]:
+        """The item as JSON, xmltodict-style: text-only elements become strings, attributes `@name`,
+        mixed text `#text`, repeated names become lists. Element names keep their prefixes."""
+        return _elements_to_json(self.elements)
+
+
+def _element_to_json(element: RawElement) -> Any:
+    if not element.attrs and not element.children:
+        return element.text
+    value: dict[str, Any] = {f"@{k}": v for k, v in element.attrs.items()}
+    value.update(_elements_to_json(element.children))
+    if element.text:
+        value["#text"] = element.text
+    return value
+
+
+def _elements_to_json(elements: tuple[RawElement, ...]) -> dict[str, Any]:
+    grouped: dict[str, list[Any]] = {}
+    for element in elements:
+        grouped.setdefault(element.name, []).append(_element_to_json(element))
+    return {name: values[0] if len(values) == 1 else values for name, values in grouped.items()}
