@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from jobimport.web import keys
@@ -119,3 +120,30 @@ async def test_jobs_status_filter_is_validated(app_client: AppClient) -> None:
     assert (await get_json(client, "/api/jobs", status="expired"))["total"] == 0
     answer = await get_json(client, "/api/jobs", expect=400, status="gone")
     assert answer["error"]["details"]["parameter"] == "status"
+
+
+async def test_cancel_of_a_run_being_closed_says_so(
+    feeds: GatedFeedServer, app_client: AppClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MongoDB refuses to cancel a run whose last batch has claimed its close (it is still in
+    flight for a moment); the answer says that, not that the run ended."""
+    url = feeds.put("/slow", rss(items(range(1, 3))))
+    gate = feeds.gate("/slow")
+    client = await app_client(feeds=(url,))
+
+    async def held() -> bool:
+        return feeds.waiting.get("/slow") == 1
+
+    await wait_until(held, within=10, what="the start-up run's fetch at the gate")
+    (run,) = (await get_json(client, "/api/imports"))["items"]
+
+    async def claimed_by_its_closer(run_id: str) -> None:
+        return None  # what MongoStore.cancel_run answers while a close is claimed
+
+    monkeypatch.setattr(client.app[keys.STORE], "cancel_run", claimed_by_its_closer)
+    answer = await post(client, f"/api/imports/{run['id']}/cancel", 409)
+    assert answer["error"]["code"] == "run_closing"
+    assert answer["error"]["details"]["status"] == "running"
+    gate.set()
+    (done,) = await settled(client, 1)
+    assert done["status"] == "succeeded"

@@ -174,6 +174,13 @@ async def cancel_import(request: web.Request) -> web.Response:
     cancelled = await request.app[keys.SERVICES].pipeline.cancel(run.id)
     if cancelled is None:
         current = await request.app[keys.STORE].get_run(run.id) or run
+        if not current.status.is_final:  # MongoDB: its last batch is closing it right now
+            raise ApiError(
+                409,
+                "run_closing",
+                f"run {run.id} is finishing its last step; it cannot be cancelled now",
+                {"id": run.id, "status": current.status.value},
+            )
         raise ApiError(
             409,
             "run_final",
