@@ -340,18 +340,21 @@ class FeedState:
     def run_state_only(self) -> FeedState:
         """This run state as an unregistered feed: what `Store.save_feed` inserts when the feed
         is missing (deleted while its run was in flight, or imported once by URL)."""
-        return FeedState(
-            url=self.url,
-            etag=self.etag,
-            last_modified=self.last_modified,
-            last_run_id=self.last_run_id,
-            last_run_at=self.last_run_at,
-            last_status=self.last_status,
-            last_success_at=self.last_success_at,
-            consecutive_failures=self.consecutive_failures,
-            next_run_at=self.next_run_at,
-            alerted_at=self.alerted_at,
-        )
+        return FeedState(url=self.url, **{name: getattr(self, name) for name in FEED_RUN_STATE})
+
+
+FEED_RUN_STATE = (
+    "etag",
+    "last_modified",
+    "last_run_id",
+    "last_run_at",
+    "last_status",
+    "last_success_at",
+    "consecutive_failures",
+    "next_run_at",
+    "alerted_at",
+)
+"""The FeedState fields the pipeline writes (`Store.save_feed`); the others are settings."""
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -17,7 +17,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from jobimport.errors import StoreError
-from jobimport.models import FeedOrigin, FeedState, feed_id
+from jobimport.models import FEED_RUN_STATE, FeedOrigin, FeedState, feed_id
 from jobimport.store import codec
 from jobimport.store.mongo_docs import Doc, to_ms
 from jobimport.store.mongo_expiry import Expiry, retire_links
@@ -47,18 +47,9 @@ def _dt(value: datetime | None) -> datetime | None:
 
 
 def run_state_fields(state: FeedState) -> Doc:
-    """What `save_feed` writes: the pipeline's view of the feed."""
-    return {
-        "etag": state.etag,
-        "last_modified": state.last_modified,
-        "last_run_id": state.last_run_id,
-        "last_run_at": _dt(state.last_run_at),
-        "last_status": state.last_status,
-        "last_success_at": _dt(state.last_success_at),
-        "consecutive_failures": state.consecutive_failures,
-        "next_run_at": _dt(state.next_run_at),
-        "alerted_at": _dt(state.alerted_at),
-    }
+    """What `save_feed` writes: the pipeline's view of the feed (models.FEED_RUN_STATE)."""
+    fields = {name: getattr(state, name) for name in FEED_RUN_STATE}
+    return {name: _dt(v) if isinstance(v, datetime) else v for name, v in fields.items()}
 
 
 def headers_to_doc(headers: Mapping[str, str] | None) -> list[Doc]:

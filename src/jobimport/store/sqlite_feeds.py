@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from jobimport.models import FeedOrigin, FeedState, feed_id
+from jobimport.models import FEED_RUN_STATE, FeedOrigin, FeedState, feed_id
 from jobimport.store import sqlite_queries as q
 from jobimport.store.sqlite_expiry import retire_links
 
@@ -38,19 +38,7 @@ def feed_from_row(row: sqlite3.Row) -> FeedState:
     )
 
 
-FEED_RUN_STATE = (
-    "etag",
-    "last_modified",
-    "last_run_id",
-    "last_run_at",
-    "last_status",
-    "last_success_at",
-    "consecutive_failures",
-    "next_run_at",
-    "alerted_at",
-)
-"""The feed columns `Store.save_feed` writes; the others are settings (`update_feed`)."""
-
+# Run-state columns are named as the FeedState fields (models.FEED_RUN_STATE), in that order.
 FEED_COLUMNS = ("url", "id", *FEED_RUN_STATE, "name", "schedule", "paused", "origin", "headers",
                 "created_at")  # fmt: skip
 

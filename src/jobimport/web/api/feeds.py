@@ -78,15 +78,20 @@ def feed_out(
     )
 
 
-async def _in_flight(request: web.Request) -> dict[str, str]:
+async def _in_flight(request: web.Request, feed_url: str | None = None) -> dict[str, str]:
+    """Feed URL → its run in flight, for every feed or only `feed_url`."""
     runs = await request.app[keys.STORE].list_runs(
-        RunQuery(statuses=(RunStatus.QUEUED, RunStatus.RUNNING), limit=MAX_IN_FLIGHT_LOOKUP)
+        RunQuery(
+            feed_url=feed_url,
+            statuses=(RunStatus.QUEUED, RunStatus.RUNNING),
+            limit=1 if feed_url else MAX_IN_FLIGHT_LOOKUP,
+        )
     )
     return {run.feed_url: run.id for run in runs.items}
 
 
 async def _out(request: web.Request, state: FeedState) -> FeedOut:
-    running = await _in_flight(request)
+    running = await _in_flight(request, state.url)
     now = request.app[keys.SERVICES].scheduler.clock()
     return feed_out(state, request.app[keys.SETTINGS].schedule, now, running.get(state.url))
 
