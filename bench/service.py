@@ -38,7 +38,7 @@ FAR_FUTURE = datetime(2999, 1, 1, tzinfo=UTC)
 async def _prepare(db: Path, feeds: list[str], logs: int) -> None:
     from jobimport.models import FeedState, FetchInfo
     from jobimport.store import codec
-    from jobimport.store import sqlite_queries as q
+    from jobimport.store.sqlite import queries as q
     from jobimport.store.sqlite import SqliteStore
 
     store = SqliteStore(db)

@@ -22,9 +22,10 @@ from jobimport.models import ImportRun, Job, RunCounts, RunStatus, StagedEntry
 from jobimport.store import open_store
 from jobimport.store.base import SCHEMA_VERSION
 from jobimport.store.mongo import MongoStore, database_name
-from jobimport.store.mongo_docs import run_from_doc
-from jobimport.store.mongo_jobs import Stamp, upsert_jobs
-from jobimport.store.mongo_runs import apply_jobs, close_if_done, record_result
+from jobimport.store.mongo.batches import apply_jobs, record_result
+from jobimport.store.mongo.docs import run_from_doc
+from jobimport.store.mongo.jobs import Stamp, upsert_jobs
+from jobimport.store.mongo.runs import close_if_done
 from tests.store.mongomock_adapter import MongomockAsyncClient, MongomockAsyncCollection
 
 FEED = "https://feeds.example.test/jobs"
@@ -122,7 +123,7 @@ async def test_open_creates_the_client_and_close_closes_it(monkeypatch: pytest.M
         clients.append(MongomockAsyncClient())
         return clients[-1]
 
-    monkeypatch.setattr("jobimport.store.mongo.AsyncMongoClient", fake_client)
+    monkeypatch.setattr("jobimport.store.mongo.store.AsyncMongoClient", fake_client)
     mongo = MongoStore("mongodb://h/x")
     assert made == []  # not in __init__: the client belongs to the loop that runs open()
     await mongo.open()

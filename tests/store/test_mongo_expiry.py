@@ -21,12 +21,12 @@ from jobimport.models import (
     RunStatus,
     feed_id,
 )
-from jobimport.store import mongo_admin, mongo_runs
 from jobimport.store.base import SCHEMA_VERSION, JobQuery
 from jobimport.store.mongo import MongoStore
-from jobimport.store.mongo_docs import job_content
-from jobimport.store.mongo_expiry import sweep
-from jobimport.store.mongo_runs import close_if_done
+from jobimport.store.mongo import runs as mongo_runs
+from jobimport.store.mongo.docs import job_content
+from jobimport.store.mongo.expiry import sweep
+from jobimport.store.mongo.runs import close_if_done
 from tests.store.mongomock_adapter import MongomockAsyncClient
 from tests.store.test_mongo import FEED, OTHER, job
 
@@ -318,7 +318,7 @@ async def test_not_modified_sweeps_only_links_already_missing(
 async def test_prune_goes_chunk_by_chunk(
     store: MongoStore, client: MongomockAsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(mongo_admin, "PRUNE_CHUNK", 2)
+    monkeypatch.setattr(mongo_runs, "PRUNE_CHUNK", 2)
     runs = [await run_of(store, [i]) for i in range(5)]
     assert raw(client, "batch_results").count_documents({}) == 5
     last = runs[-1].finished_at

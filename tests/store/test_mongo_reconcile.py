@@ -14,9 +14,10 @@ from jobimport.errors import StoreError
 from jobimport.models import RunCounts, RunStatus
 from jobimport.store.base import SCHEMA_VERSION
 from jobimport.store.mongo import MongoStore
-from jobimport.store.mongo_docs import new_run_doc
-from jobimport.store.mongo_jobs import Stamp
-from jobimport.store.mongo_runs import lost_result, record_result, stale_filter
+from jobimport.store.mongo.batches import lost_result, record_result
+from jobimport.store.mongo.docs import new_run_doc
+from jobimport.store.mongo.jobs import Stamp
+from jobimport.store.mongo.runs import stale_filter
 from tests.store.mongomock_adapter import MongomockAsyncClient
 from tests.store.test_mongo import fetched_run, job
 

@@ -19,7 +19,7 @@ from jobimport.models import FeedState, ItemFailure, Job, RunCounts, RunStatus
 from jobimport.store import open_store, utc_now
 from jobimport.store.base import SCHEMA_VERSION, JobQuery, RunQuery, Store
 from jobimport.store.sqlite import SqliteStore
-from jobimport.store.sqlite_queries import translate
+from jobimport.store.sqlite.queries import translate
 
 FEED = "https://feeds.example.test/jobs"
 OTHER = "https://feeds.example.test/other"

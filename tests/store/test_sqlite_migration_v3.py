@@ -11,10 +11,10 @@ import pytest
 
 from jobimport.models import FeedOrigin, FeedState, JobStatus, RunCounts, RunStatus, feed_id
 from jobimport.store import open_store
-from jobimport.store import sqlite_queries as q
 from jobimport.store.base import SCHEMA_VERSION, JobQuery
 from jobimport.store.sqlite import SqliteStore
-from jobimport.store.sqlite_schema import MIGRATIONS
+from jobimport.store.sqlite import queries as q
+from jobimport.store.sqlite.schema import MIGRATIONS
 from tests.store.test_contract import import_run, job
 
 FEED = "https://feeds.example.test/jobs"

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from jobimport.models import FetchInfo, ItemFailure, RunCounts, RunStatus
-from jobimport.store import sqlite_queries as q
 from jobimport.store.base import SCHEMA_VERSION
 from jobimport.store.sqlite import SqliteStore
-from jobimport.store.sqlite_schema import MIGRATIONS
+from jobimport.store.sqlite import queries as q
+from jobimport.store.sqlite.schema import MIGRATIONS
 
 FEED = "https://feeds.example.test/jobs"
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

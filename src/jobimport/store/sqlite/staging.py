@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 from jobimport.models import StagedEntry
 from jobimport.store import codec
-from jobimport.store import sqlite_queries as q
-from jobimport.store.sqlite_runs import known_run
+from jobimport.store.sqlite import queries as q
+from jobimport.store.sqlite.runs import known_run
 
 Conn = sqlite3.Connection
 

@@ -28,7 +28,7 @@ Doc = dict[str, Any]
 
 BATCH_COUNT_FIELDS = ("fetched", "new", "updated", "unchanged", "failed")
 COUNT_FIELDS = (*BATCH_COUNT_FIELDS, "expired")
-"""A run's counts; a batch has no `expired` (its run's close sets that, see mongo_runs)."""
+"""A run's counts; a batch has no `expired` (its run's close sets that, see runs.py)."""
 
 
 DEFAULT_DATABASE = "jobimport"

@@ -28,10 +28,7 @@ from jobimport.models import (
     RunStatus,
     StagedEntry,
 )
-from jobimport.store import sqlite_apply, sqlite_runs, utc_now
-from jobimport.store import sqlite_feeds as feeds
-from jobimport.store import sqlite_queries as q
-from jobimport.store import sqlite_staging as staging
+from jobimport.store import utc_now
 from jobimport.store.base import (
     ApplyOutcome,
     JobQuery,
@@ -41,9 +38,11 @@ from jobimport.store.base import (
     Store,
     check_feed_changes,
 )
-from jobimport.store.sqlite_apply import job_records
-from jobimport.store.sqlite_runs import load_run, runs_from_rows
-from jobimport.store.sqlite_schema import current_version, migrate
+from jobimport.store.sqlite import batches, feeds, runs, staging
+from jobimport.store.sqlite import queries as q
+from jobimport.store.sqlite.jobs import job_records
+from jobimport.store.sqlite.runs import load_run, runs_from_rows
+from jobimport.store.sqlite.schema import current_version, migrate
 
 T = TypeVar("T")
 Conn = sqlite3.Connection
@@ -203,11 +202,11 @@ class SqliteStore:
         self, feed_url: str, trigger: str, *, retry_of: str | None = None
     ) -> tuple[ImportRun, bool]:
         return await self._write(
-            lambda conn: sqlite_runs.start_or_get(conn, feed_url, trigger, retry_of, self._clock())
+            lambda conn: runs.start_or_get(conn, feed_url, trigger, retry_of, self._clock())
         )
 
     async def cancel_run(self, run_id: str) -> ImportRun | None:
-        return await self._write(lambda conn: sqlite_runs.cancel(conn, run_id, self._clock()))
+        return await self._write(lambda conn: runs.cancel(conn, run_id, self._clock()))
 
     async def get_run(self, run_id: str) -> ImportRun | None:
         return await self._read(lambda conn: load_run(conn, run_id))
@@ -227,7 +226,7 @@ class SqliteStore:
         return await self._read(go)
 
     async def mark_run_running(self, run_id: str) -> ImportRun | None:
-        return await self._write(lambda conn: sqlite_runs.mark_running(conn, run_id, self._clock()))
+        return await self._write(lambda conn: runs.mark_running(conn, run_id, self._clock()))
 
     async def finish_run_early(
         self,
@@ -240,7 +239,7 @@ class SqliteStore:
         if not RunStatus(status).is_final:
             raise ValueError(f"finish_run_early needs a final status, not {status!r}")
         return await self._write(
-            lambda conn: sqlite_runs.finish_early(
+            lambda conn: runs.finish_early(
                 conn, run_id, RunStatus(status), error, fetch, self._clock(), self._expire_after
             )
         )
@@ -264,7 +263,7 @@ class SqliteStore:
         if batches_total < 0:
             raise ValueError("batches_total must not be negative")
         return await self._write(
-            lambda conn: sqlite_runs.mark_fetched(
+            lambda conn: runs.mark_fetched(
                 conn, run_id, batches_total, fetch, error, self._clock(), self._expire_after
             )
         )
@@ -281,7 +280,7 @@ class SqliteStore:
         self, run_id: str, n: int, entries: Sequence[StagedEntry]
     ) -> ApplyOutcome:
         return await self._write(
-            lambda conn: sqlite_apply.apply_batch(
+            lambda conn: batches.apply_batch(
                 conn, run_id, n, entries, self._clock(), self._expire_after
             )
         )
@@ -298,14 +297,14 @@ class SqliteStore:
     # --- reconciliation -------------------------------------------------------------------
 
     async def list_stale_runs(self, idle_since: datetime) -> list[ImportRun]:
-        return await self._read(lambda conn: sqlite_runs.stale_runs(conn, idle_since))
+        return await self._read(lambda conn: runs.stale_runs(conn, idle_since))
 
     async def note_requeue(self, run_id: str) -> ImportRun | None:
-        return await self._write(lambda conn: sqlite_runs.note_requeue(conn, run_id, self._clock()))
+        return await self._write(lambda conn: runs.note_requeue(conn, run_id, self._clock()))
 
     async def fail_batch(self, run_id: str, n: int, reason: str, message: str) -> ApplyOutcome:
         return await self._write(
-            lambda conn: sqlite_apply.fail_batch(
+            lambda conn: batches.fail_batch(
                 conn, run_id, n, reason, message, self._clock(), self._expire_after
             )
         )
@@ -313,7 +312,7 @@ class SqliteStore:
     # --- retention ------------------------------------------------------------------------
 
     async def prune_runs(self, finished_before: datetime) -> int:
-        return await self._write(lambda conn: sqlite_runs.prune(conn, finished_before))
+        return await self._write(lambda conn: runs.prune(conn, finished_before))
 
     # --- jobs -----------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Job expiry in the SQLite store (the rule is in `store.base`): listing a job resets its link
 to the feed, closing a whole-document run counts a miss on the links it did not list and expires
 the jobs that every feed has missed often enough. Both run inside the caller's transaction: the
-upsert's (sqlite_apply) and the close's (sqlite_runs), so expiry happens exactly once per run."""
+upsert's (jobs.py) and the close's (runs.py), so expiry happens exactly once per run."""
 
 from __future__ import annotations
 

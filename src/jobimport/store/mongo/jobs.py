@@ -11,7 +11,7 @@ Keeping the batch number, not just the run, also keeps a job seen twice in one r
 as new twice.
 
 Every write also marks the job as listed by its feed (active again, that link's misses at zero:
-see mongo_expiry.listed_fields), in the same update.
+see expiry.listed_fields), in the same update.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from pymongo.errors import BulkWriteError
 
 from jobimport.errors import StoreError
 from jobimport.models import ItemFailure, ItemFailureReason, Job
-from jobimport.store.mongo_docs import Doc, job_content
-from jobimport.store.mongo_expiry import listed_fields
-from jobimport.store.mongo_queries import IndexSpec
+from jobimport.store.mongo.docs import Doc, job_content
+from jobimport.store.mongo.expiry import listed_fields
+from jobimport.store.mongo.queries import IndexSpec
 
 # Job identity: the upserts key on `_id = models.job_id(source, external_id)`; this index makes
 # the identity itself unique too, whatever else writes the collection.

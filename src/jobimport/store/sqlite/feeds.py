@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jobimport.models import FEED_RUN_STATE, FeedOrigin, FeedState, feed_id
-from jobimport.store import sqlite_queries as q
-from jobimport.store.sqlite_expiry import retire_links
+from jobimport.store.sqlite import queries as q
+from jobimport.store.sqlite.expiry import retire_links
 
 Conn = sqlite3.Connection
 

@@ -19,9 +19,9 @@ from pymongo.errors import DuplicateKeyError
 from jobimport.errors import StoreError
 from jobimport.models import FEED_RUN_STATE, FeedOrigin, FeedState, feed_id
 from jobimport.store import codec
-from jobimport.store.mongo_docs import Doc, to_ms
-from jobimport.store.mongo_expiry import Expiry, retire_links
-from jobimport.store.mongo_queries import IndexSpec
+from jobimport.store.mongo.docs import Doc, to_ms
+from jobimport.store.mongo.expiry import Expiry, retire_links
+from jobimport.store.mongo.queries import IndexSpec
 
 Collection = AsyncCollection[Doc]
 

@@ -2,7 +2,7 @@
 need it) and the migration of documents that older releases wrote.
 
 Schema v3 (feeds as data, expiry): feeds gain `feed_id` (settings and origin stay absent and read
-as an ADHOC feed's defaults); jobs gain their expiry links (mongo_expiry), and `status` (absent
+as an ADHOC feed's defaults); jobs gain their expiry links (expiry.py), and `status` (absent
 reads as active). Runs need nothing: `counts.expired` and `retry_of` read as 0 and None.
 """
 
@@ -14,13 +14,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from jobimport.errors import StoreError
 from jobimport.store.base import SCHEMA_VERSION
-from jobimport.store.mongo_admin import ADMIN_INDEXES
-from jobimport.store.mongo_docs import Doc
-from jobimport.store.mongo_expiry import migrate_v2_jobs, rebuild_presence
-from jobimport.store.mongo_feeds import FEED_INDEXES, migrate_v2_feeds
-from jobimport.store.mongo_jobs import JOB_INDEXES
-from jobimport.store.mongo_queries import JOB_LIST_INDEXES, RUN_LIST_INDEXES
-from jobimport.store.mongo_runs import RUN_INDEXES
+from jobimport.store.mongo.docs import Doc
+from jobimport.store.mongo.expiry import migrate_v2_jobs, rebuild_presence
+from jobimport.store.mongo.feeds import FEED_INDEXES, migrate_v2_feeds
+from jobimport.store.mongo.jobs import JOB_INDEXES
+from jobimport.store.mongo.queries import JOB_LIST_INDEXES, RUN_LIST_INDEXES
+from jobimport.store.mongo.runs import RUN_INDEXES
 
 INDEXES = [
     *JOB_INDEXES,
@@ -28,7 +27,6 @@ INDEXES = [
     *RUN_INDEXES,
     *RUN_LIST_INDEXES,
     *FEED_INDEXES,
-    *ADMIN_INDEXES,
 ]
 
 

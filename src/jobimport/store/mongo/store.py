@@ -3,8 +3,8 @@
 No multi-document transactions: every step that must happen once is a single conditional write
 (insert-if-absent on a unique index, or an update whose filter says "not yet"), so any step can
 crash and the whole call be redelivered without counting anything twice. See `apply_batch`.
-Modules: feeds (mongo_feeds), runs and batches (mongo_runs, mongo_admin), job upserts
-(mongo_jobs), expiry (mongo_expiry), listings (mongo_queries), schema (mongo_schema).
+The steps live beside this module: runs, batches, jobs (upserts), feeds, staging, expiry,
+queries (listings), schema.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from jobimport.models import (
     StagedEntry,
     new_run_id,
 )
-from jobimport.store import codec, mongo_admin, mongo_feeds, utc_now
+from jobimport.store import codec, utc_now
 from jobimport.store.base import (
     ApplyOutcome,
     JobQuery,
@@ -40,7 +40,9 @@ from jobimport.store.base import (
     Store,
     check_feed_changes,
 )
-from jobimport.store.mongo_docs import (
+from jobimport.store.mongo import feeds, staging
+from jobimport.store.mongo.batches import MakeResult, apply_jobs, lost_result, settle_batch
+from jobimport.store.mongo.docs import (
     Doc,
     batch_result_from_doc,
     counts_from_doc,
@@ -50,10 +52,10 @@ from jobimport.store.mongo_docs import (
     run_from_doc,
     to_ms,
 )
-from jobimport.store.mongo_errors import translate_errors
-from jobimport.store.mongo_expiry import Expiry
-from jobimport.store.mongo_jobs import Stamp
-from jobimport.store.mongo_queries import (
+from jobimport.store.mongo.errors import translate_errors
+from jobimport.store.mongo.expiry import Expiry
+from jobimport.store.mongo.jobs import Stamp
+from jobimport.store.mongo.queries import (
     RUNS_BY_STATUS,
     SUM_RUN_COUNTS,
     find_page,
@@ -62,18 +64,15 @@ from jobimport.store.mongo_queries import (
     run_filter,
     run_sort,
 )
-from jobimport.store.mongo_runs import (
-    MakeResult,
-    apply_jobs,
+from jobimport.store.mongo.runs import (
+    cancel,
     finish_early,
-    lost_result,
     mark_fetched,
     mark_running,
-    run_doc,
-    settle_batch,
+    prune,
     stale_filter,
 )
-from jobimport.store.mongo_schema import migrate, stored_version
+from jobimport.store.mongo.schema import migrate, stored_version
 
 AFTER = ReturnDocument.AFTER
 
@@ -131,36 +130,36 @@ class MongoStore:
 
     @translate_errors
     async def seed_feeds(self, urls: Sequence[str]) -> None:
-        await mongo_feeds.seed(self._feeds, urls, self._now())
+        await feeds.seed(self._feeds, urls, self._now())
 
     @translate_errors
     async def add_feed(self, state: FeedState) -> FeedState | None:
-        return await mongo_feeds.add(self._feeds, state, self._now())
+        return await feeds.add(self._feeds, state, self._now())
 
     @translate_errors
     async def get_feed(self, url: str) -> FeedState | None:
-        return await mongo_feeds.get(self._feeds, {"_id": url})
+        return await feeds.get(self._feeds, {"_id": url})
 
     @translate_errors
     async def get_feed_by_id(self, feed_id: str) -> FeedState | None:
-        return await mongo_feeds.get(self._feeds, {"feed_id": feed_id})
+        return await feeds.get(self._feeds, {"feed_id": feed_id})
 
     @translate_errors
     async def list_feeds(self) -> list[FeedState]:
-        return await mongo_feeds.registered(self._feeds)
+        return await feeds.registered(self._feeds)
 
     @translate_errors
     async def update_feed(self, feed_id: str, changes: dict[str, Any]) -> FeedState | None:
         check_feed_changes(changes)
-        return await mongo_feeds.update(self._feeds, feed_id, changes)
+        return await feeds.update(self._feeds, feed_id, changes)
 
     @translate_errors
     async def delete_feed(self, feed_id: str) -> bool:
-        return await mongo_feeds.delete(self._feeds, feed_id, self._expiry)
+        return await feeds.delete(self._feeds, feed_id, self._expiry)
 
     @translate_errors
     async def save_feed(self, state: FeedState) -> None:
-        await mongo_feeds.save(self._feeds, state)
+        await feeds.save(self._feeds, state)
 
     # runs
 
@@ -184,7 +183,7 @@ class MongoStore:
 
     @translate_errors
     async def cancel_run(self, run_id: str) -> ImportRun | None:
-        doc = await mongo_admin.cancel(self._runs, self._staged, run_id, self._now())
+        doc = await cancel(self._runs, self._staged, run_id, self._now())
         return None if doc is None else run_from_doc(doc)
 
     @translate_errors
@@ -222,25 +221,11 @@ class MongoStore:
 
     @translate_errors
     async def reset_staging(self, run_id: str) -> None:
-        doc = await self._runs.find_one({"_id": run_id}, {"batches_total": 1})
-        if doc is not None and doc.get("batches_total") is None:
-            await self._staged.delete_many({"run_id": run_id})
+        await staging.reset(self._runs, self._staged, run_id)
 
     @translate_errors
     async def stage_batch(self, run_id: str, n: int, entries: Sequence[StagedEntry]) -> None:
-        run = await run_doc(self._runs, run_id)
-        # Once fetched, the staged batches are what the batch tasks apply: a late fetch task (a
-        # redelivery racing the first) must not change them.
-        if run.get("batches_total") is not None or not run.get("in_flight"):
-            return
-        key = {"run_id": run_id, "n": n}
-        update = {
-            "$set": {"entries": [codec.entry_to_dict(e) for e in entries], "staged_at": self._now()}
-        }
-        try:
-            await self._staged.update_one(key, update, upsert=True)
-        except DuplicateKeyError:  # a racing stage of the same batch: overwrite it
-            await self._staged.update_one(key, update)
+        await staging.stage(self._runs, self._staged, run_id, n, entries, self._now())
 
     @translate_errors
     async def mark_run_fetched(
@@ -260,27 +245,18 @@ class MongoStore:
 
     @translate_errors
     async def load_staged_batch(self, run_id: str, n: int) -> list[StagedEntry] | None:
-        doc = await self._staged.find_one({"run_id": run_id, "n": n})
-        if doc is None:
-            return None
-        return [codec.entry_from_dict(entry) for entry in doc.get("entries") or ()]
+        return await staging.load(self._staged, run_id, n)
 
     @translate_errors
     async def pending_batches(self, run_id: str) -> list[int]:
-        doc = await self._runs.find_one({"_id": run_id}, {"batches_total": 1})
-        done = {d["n"] async for d in self._results.find({"run_id": run_id}, {"n": 1})}
-        if doc is not None and doc.get("batches_total") is not None:
-            known = set(range(int(doc["batches_total"])))
-        else:  # not fetched yet: what is staged so far
-            known = {d["n"] async for d in self._staged.find({"run_id": run_id}, {"n": 1})}
-        return sorted(known - done)
+        return await staging.pending(self._runs, self._results, self._staged, run_id)
 
     @translate_errors
     async def apply_batch(
         self, run_id: str, n: int, entries: Sequence[StagedEntry]
     ) -> ApplyOutcome:
-        """See mongo_runs.settle_batch; the result comes from upserting and classifying the jobs
-        (replay-safe, see mongo_jobs)."""
+        """See batches.settle_batch; the result comes from upserting and classifying the jobs
+        (replay-safe, see jobs.py)."""
         now = self._now()
 
         async def make_result(run: Doc) -> Doc:
@@ -313,7 +289,7 @@ class MongoStore:
 
     @translate_errors
     async def fail_batch(self, run_id: str, n: int, reason: str, message: str) -> ApplyOutcome:
-        """See mongo_runs.settle_batch; the result is the staged batch with every entry failed."""
+        """See batches.settle_batch; the result is the staged batch with every entry failed."""
         now = self._now()
 
         async def make_result(run: Doc) -> Doc:
@@ -331,7 +307,7 @@ class MongoStore:
 
     @translate_errors
     async def prune_runs(self, finished_before: datetime) -> int:
-        return await mongo_admin.prune(self._runs, self._results, self._staged, finished_before)
+        return await prune(self._runs, self._results, self._staged, finished_before)
 
     # jobs
 

@@ -211,7 +211,7 @@ _V3: tuple[Step, ...] = (
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3)
 
 if len(MIGRATIONS) != SCHEMA_VERSION:  # pragma: no cover - caught by any test run
-    raise RuntimeError("sqlite_schema.MIGRATIONS does not match base.SCHEMA_VERSION")
+    raise RuntimeError("schema.MIGRATIONS does not match base.SCHEMA_VERSION")
 
 
 def current_version(conn: sqlite3.Connection) -> int:

@@ -1,5 +1,5 @@
 """Run bookkeeping of the SQLite store: loading runs with their failures, and every step that writes
-a run (import log) apart from adding a batch result (sqlite_apply). Each function runs inside the
+a run (import log) apart from adding a batch result (batches.py). Each function runs inside the
 caller's transaction on the store thread (`BEGIN IMMEDIATE` for writes), so a step is all or
 nothing and no other process interleaves with it. Every write sets `updated_at` to `now`."""
 
@@ -18,12 +18,13 @@ from jobimport.models import (
     final_status,
     new_run_id,
 )
-from jobimport.store import codec, sqlite_expiry
-from jobimport.store import sqlite_queries as q
+from jobimport.store import codec
+from jobimport.store.sqlite import expiry
+from jobimport.store.sqlite import queries as q
 
 Conn = sqlite3.Connection
 
-# Written exactly as in the partial indexes' WHERE (sqlite_schema), so the planner can use them.
+# Written exactly as in the partial indexes' WHERE (schema.py), so the planner can use them.
 IN_FLIGHT_SQL = "status IN ('queued', 'running')"
 
 
@@ -67,7 +68,7 @@ def close_run(
     same transaction when the run read the whole document."""
     stamp = q.ts(now)
     assert stamp is not None
-    expired = sqlite_expiry.on_close(conn, run, status, error, stamp, expire_after_runs)
+    expired = expiry.on_close(conn, run, status, error, stamp, expire_after_runs)
     # duration_ms is stored (not computed) so the history can sort by it on an index.
     started = run.started_at
     duration = None if started is None else int((now - started).total_seconds() * 1000)

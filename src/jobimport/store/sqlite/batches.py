@@ -1,7 +1,7 @@
 """The batch steps of the SQLite store, which span several tables: applying one batch (upsert its
-jobs, record its result, add it to the run) or failing it whole, and loading jobs with their
-feeds. Every function runs inside the caller's transaction on the store thread (`BEGIN IMMEDIATE`
-for writes), so a write step is all or nothing and no other process interleaves with it."""
+jobs, record its result, add it to the run) or failing it whole. Every function runs inside the
+caller's transaction on the store thread (`BEGIN IMMEDIATE` for writes), so a write step is all
+or nothing and no other process interleaves with it."""
 
 from __future__ import annotations
 
@@ -15,31 +15,17 @@ from jobimport.models import (
     BatchResult,
     ImportRun,
     ItemFailure,
-    ItemFailureReason,
-    Job,
     RunCounts,
     StagedEntry,
 )
-from jobimport.store import codec, sqlite_expiry
-from jobimport.store import sqlite_queries as q
-from jobimport.store.base import ApplyOutcome, JobRecord
-from jobimport.store.batches import fail_entries
-from jobimport.store.sqlite_runs import known_run, maybe_close
+from jobimport.store import codec
+from jobimport.store.base import ApplyOutcome
+from jobimport.store.batches import duplicate_in_feed, fail_entries
+from jobimport.store.sqlite import queries as q
+from jobimport.store.sqlite.jobs import upsert_job
+from jobimport.store.sqlite.runs import known_run, maybe_close
 
 Conn = sqlite3.Connection
-
-
-def job_records(conn: Conn, rows: list[sqlite3.Row]) -> list[JobRecord]:
-    """Job records with their feeds (in the order first listed), fetched in one query."""
-    feeds: dict[str, list[str]] = {row["id"]: [] for row in rows}
-    if rows:
-        marks = ", ".join("?" * len(rows))
-        for f in conn.execute(
-            f"SELECT job_id, feed_url FROM job_feeds WHERE job_id IN ({marks}) ORDER BY rowid",
-            list(feeds),
-        ):
-            feeds[f[0]].append(f[1])
-    return [q.job_record_from_row(row, feeds[row["id"]]) for row in rows]
 
 
 def apply_batch(
@@ -65,10 +51,10 @@ def apply_batch(
             failures.append(entry)
         elif entry.id in seen:
             # Counting it twice would break the totals; the parser should have caught it.
-            failures.append(_duplicate(entry))
+            failures.append(duplicate_in_feed(entry))
         else:
             seen.add(entry.id)
-            kinds[_upsert_job(conn, entry, run_id, run.feed_url, stamp)] += 1
+            kinds[upsert_job(conn, entry, run_id, run.feed_url, stamp)] += 1
     counts = RunCounts(fetched=len(entries), failed=len(failures), **kinds)
     return _record(conn, run, n, counts, failures, now, expire_after_runs)
 
@@ -158,56 +144,3 @@ def _add_to_run(
         (counts.fetched, counts.new, counts.updated, counts.unchanged, counts.failed,
          q.dumps(by_reason), stamp, run.id),
     )  # fmt: skip
-
-
-def _duplicate(job: Job) -> ItemFailure:
-    return ItemFailure(
-        reason=ItemFailureReason.DUPLICATE_IN_FEED.value,
-        message=f"{job.identity} appears twice in one batch",
-        position=job.position,
-        identity=job.identity,
-        url=job.url,
-        title=job.title,
-    )
-
-
-def _upsert_job(conn: Conn, job: Job, run_id: str, feed_url: str, now: str) -> str:
-    """Write one job and classify it (DESIGN §3). A job this run first stored, or last changed,
-    keeps that classification, so a replayed batch counts as its first attempt did."""
-    row = conn.execute(
-        "SELECT content_hash, first_seen_run_id, last_changed_run_id FROM jobs"
-        " WHERE source = ? AND external_id = ?",
-        (job.source, job.external_id),
-    ).fetchone()
-    content = q.job_content_params(job)
-    if row is None:
-        columns = ", ".join(q.JOB_CONTENT_COLUMNS)
-        conn.execute(
-            f"INSERT INTO jobs (id, source, external_id, {columns}, first_seen_at, last_seen_at,"
-            " last_changed_at, first_seen_run_id, last_seen_run_id, last_changed_run_id)"
-            f" VALUES ({', '.join('?' * (len(content) + 9))})",
-            (job.id, job.source, job.external_id, *content, now, now, now, run_id, run_id, run_id),
-        )
-        kind = "new"
-    else:
-        changed = row["content_hash"] != job.content_hash
-        if row["first_seen_run_id"] == run_id:
-            kind = "new"
-        elif changed or row["last_changed_run_id"] == run_id:
-            kind = "updated"
-        else:
-            kind = "unchanged"
-        if changed:
-            assignments = ", ".join(f"{c} = ?" for c in q.JOB_CONTENT_COLUMNS)
-            conn.execute(
-                f"UPDATE jobs SET {assignments}, last_changed_at = ?, last_changed_run_id = ?,"
-                " last_seen_at = ?, last_seen_run_id = ? WHERE id = ?",
-                (*content, now, run_id, now, run_id, job.id),
-            )
-        else:
-            conn.execute(
-                "UPDATE jobs SET last_seen_at = ?, last_seen_run_id = ? WHERE id = ?",
-                (now, run_id, job.id),
-            )
-    sqlite_expiry.listed(conn, job.id, feed_url, run_id)
-    return kind

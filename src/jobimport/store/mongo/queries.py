@@ -1,7 +1,7 @@
 """The MongoDB listings (import logs and jobs) and the indexes they rely on.
 
-Index declarations live beside the queries that need them (here, in mongo_jobs and in
-mongo_runs); `MongoStore.open()` creates all of them.
+Index declarations live beside the queries that need them (here, in jobs.py and in
+runs.py); `MongoStore.open()` creates all of them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from jobimport.models import JobStatus, RunStatus
 from jobimport.store.base import JOB_SORTS, JobQuery, RunQuery
-from jobimport.store.mongo_docs import COUNT_FIELDS, Doc
+from jobimport.store.mongo.docs import COUNT_FIELDS, Doc
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +98,7 @@ JOB_LIST_INDEXES = [
     IndexSpec(
         "jobs", [("last_changed_at", DESC), ("position", ASC), ("_id", ASC)], "jobs_by_changed"
     ),
-    # Also how an expiry sweep finds a feed's jobs (mongo_expiry).
+    # Also how an expiry sweep finds a feed's jobs (expiry.py).
     IndexSpec("jobs", [("feeds", ASC)], "jobs_by_feed"),
     # The status filter with the default order. A job from before schema v3 has no status (it
     # reads as active), so "active" is `$ne: expired`: two ranges of this index.

@@ -7,9 +7,9 @@ feed ids whose link has fewer than `expire_after_runs` misses, so "every link mi
 enough" is `present_in: {$size: 0}`, a plain query on one document (mongomock, like old servers,
 has no `$objectToArray`, and update pipelines are not needed either).
 
-A job upsert (mongo_jobs) sets the link with `listed_fields`. A closing run sweeps with `sweep`
+A job upsert (jobs.py) sets the link with `listed_fields`. A closing run sweeps with `sweep`
 *before* its closing update, while it is still in flight: no other run of its feed can start and
-touch the same links, and `cancel_run` cannot win in between (see mongo_runs.close_run). Each step
+touch the same links, and `cancel_run` cannot win in between (see runs.close_run). Each step
 of the sweep is idempotent per run (`swept` marks a counted miss; the other two steps only move
 documents towards a state), so a closer that crashed is healed by the next one repeating it.
 """
@@ -25,7 +25,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from jobimport.models import JobStatus, feed_id
-from jobimport.store.mongo_docs import Doc
+from jobimport.store.mongo.docs import Doc
 
 Collection = AsyncCollection[Doc]
 
