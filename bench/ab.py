@@ -30,9 +30,9 @@ from bench.procs import ROOT
 
 
 def worker(path: Path) -> dict[str, Any]:
-    from jobimport.feeds.normalize import Normalizer
-    from jobimport.feeds.parse import FeedParser
-    from jobimport.staging import DocumentReader
+    from jobimport.reader.document import DocumentReader
+    from jobimport.reader.normalize import Normalizer
+    from jobimport.reader.parse import FeedParser
 
     chunks = chunks_of(path.read_bytes())
 

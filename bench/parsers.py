@@ -44,7 +44,7 @@ def chunks_of(data: bytes) -> list[bytes]:
 def run_jobimport(chunks: list[bytes]) -> tuple[int, int, float]:
     """(jobs, item failures, seconds) of DocumentReader over the chunks."""
     from jobimport.models import ItemFailure
-    from jobimport.staging import DocumentReader
+    from jobimport.reader.document import DocumentReader
 
     started = time.perf_counter()
     reader = DocumentReader(FEED_URL)

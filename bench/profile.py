@@ -33,8 +33,8 @@ _ENTRY = re.compile(r"^\s*([0-9.]+)%\s+(.+?)\s*$")
 
 def stage_split(chunks: list[bytes], runs: int) -> dict[str, float]:
     """Best of `runs`: µs per item in parsing and in normalizing."""
-    from jobimport.feeds.normalize import Normalizer
-    from jobimport.feeds.parse import FeedParser
+    from jobimport.reader.normalize import Normalizer
+    from jobimport.reader.parse import FeedParser
 
     results: list[dict[str, float]] = []
     for _ in range(runs + 1):  # the first run warms up
@@ -68,8 +68,8 @@ def normalize_profile(chunks: list[bytes], logs: Path) -> list[dict[str, Any]]:
         from pyinstrument import Profiler
     except ImportError as exc:
         raise BenchError("pyinstrument is not installed: run `make bench`") from exc
-    from jobimport.feeds.normalize import Normalizer
-    from jobimport.feeds.parse import FeedParser
+    from jobimport.reader.normalize import Normalizer
+    from jobimport.reader.parse import FeedParser
 
     parser = FeedParser()
     raws = [raw for chunk in chunks for raw in parser.feed(chunk)] + parser.close()

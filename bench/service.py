@@ -38,14 +38,14 @@ FAR_FUTURE = datetime(2999, 1, 1, tzinfo=UTC)
 async def _prepare(db: Path, feeds: list[str], logs: int) -> None:
     from jobimport.models import FeedState, FetchInfo
     from jobimport.store import codec
-    from jobimport.store.sqlite import queries as q
     from jobimport.store.sqlite import SqliteStore
+    from jobimport.store.sqlite import queries as q
 
     store = SqliteStore(db)
     await store.open()  # creates and migrates the schema
     try:
         for url in feeds:
-            await store.save_feed(FeedState(url=url, next_run_at=FAR_FUTURE))
+            await store.save_feed_run_state(FeedState(url=url, next_run_at=FAR_FUTURE))
     finally:
         await store.close()
     start = datetime(2026, 1, 1, tzinfo=UTC)

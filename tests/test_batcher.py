@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from jobimport.batcher import MAX_BATCH_BYTES, Batcher, entry_weight
 from jobimport.models import ItemFailure, Job, StagedEntry
-from jobimport.staging import MAX_BATCH_BYTES, Batcher, entry_weight
 
 
 def job(i: int, html_chars: int = 10) -> Job:

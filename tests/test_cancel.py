@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from jobimport.events.types import RunEvent
-from jobimport.feeds.fetch import make_client_session
 from jobimport.models import RunStatus
 from jobimport.pipeline import Pipeline
+from jobimport.reader.fetch import make_client_session
 from jobimport.settings import Settings
 from jobimport.store import open_store
 from jobimport.store.base import Store

@@ -9,14 +9,15 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from jobimport.feeds.fetch import make_client_session
 from jobimport.models import ImportRun, JobStatus, RunStatus
 from jobimport.pipeline import Pipeline
+from jobimport.reader.fetch import make_client_session
 from jobimport.settings import Settings
 from jobimport.store import open_store
 from jobimport.store.base import JobQuery, Store
 from tests.feedgen import items, rss
 from tests.feedserver import FeedServer
+from tests.inline import import_inline
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ async def expired_ids(store: Store) -> set[str]:
 
 
 async def run(pipeline: Pipeline, url: str, expect: RunStatus) -> ImportRun:
-    done = await pipeline.import_inline(url)
+    done = await import_inline(pipeline, url)
     assert done.status is expect, done
     return done
 

@@ -7,14 +7,15 @@ from typing import Any
 
 import pytest
 
-from jobimport.feeds.fetch import make_client_session
 from jobimport.models import ImportRun, RunStatus
 from jobimport.pipeline import Pipeline
+from jobimport.reader.fetch import make_client_session
 from jobimport.settings import Settings
 from jobimport.store import open_store
 from jobimport.store.base import JobQuery, Store
 from tests.feedgen import Item, items, rss
 from tests.feedserver import FeedServer
+from tests.inline import import_inline
 
 
 @pytest.fixture
@@ -39,8 +40,8 @@ async def test_overlapping_feeds_give_one_job_per_identity(
     all_jobs = server.put("/all", rss(items(range(1, 21))))
     category = server.put("/data-science", rss(items(range(11, 31))))
 
-    first = await pipeline.import_inline(all_jobs)
-    second = await pipeline.import_inline(category)
+    first = await import_inline(pipeline, all_jobs)
+    second = await import_inline(pipeline, category)
 
     assert (first.status, first.counts.new, first.counts.fetched) == (RunStatus.SUCCEEDED, 20, 20)
     assert (second.counts.new, second.counts.unchanged) == (10, 10)
@@ -57,18 +58,18 @@ async def test_reimport_unchanged_then_one_edit_then_one_new(
 ) -> None:
     feed = items(range(1, 16))
     url = server.put("/feed", rss(feed), validators=False)
-    assert (await pipeline.import_inline(url)).counts.new == 15
+    assert (await import_inline(pipeline, url)).counts.new == 15
 
-    again = await pipeline.import_inline(url)
+    again = await import_inline(pipeline, url)
     assert (again.status, again.counts.unchanged, again.counts.new) == (RunStatus.SUCCEEDED, 15, 0)
 
     feed[4] = feed[4].with_(description="<p>Build other things.</p>")
     server.put("/feed", rss(feed), validators=False)
-    edited = await pipeline.import_inline(url)
+    edited = await import_inline(pipeline, url)
     assert (edited.counts.updated, edited.counts.unchanged, edited.counts.new) == (1, 14, 0)
 
     server.put("/feed", rss([*feed, Item(id=99)]), validators=False)
-    grown = await pipeline.import_inline(url)
+    grown = await import_inline(pipeline, url)
     assert (grown.counts.new, grown.counts.unchanged, grown.counts.updated) == (1, 15, 0)
     for run in (again, edited, grown):
         check_invariants(run)
@@ -76,8 +77,8 @@ async def test_reimport_unchanged_then_one_edit_then_one_new(
 
 async def test_conditional_get_gives_not_modified(server: FeedServer, pipeline: Pipeline) -> None:
     url = server.put("/feed", rss(items(range(1, 4))))
-    first = await pipeline.import_inline(url)
-    second = await pipeline.import_inline(url)
+    first = await import_inline(pipeline, url)
+    second = await import_inline(pipeline, url)
 
     assert first.status is RunStatus.SUCCEEDED
     assert second.status is RunStatus.NOT_MODIFIED
@@ -98,7 +99,7 @@ async def test_bad_items_fail_alone_and_run_is_partial(
     duplicate = Item(id=3).xml()
     url = server.put("/feed", rss([*good, bad_title, duplicate]))
 
-    run = await pipeline.import_inline(url)
+    run = await import_inline(pipeline, url)
 
     assert run.status is RunStatus.PARTIAL
     assert (run.counts.fetched, run.counts.new, run.counts.failed) == (7, 5, 2)
@@ -115,7 +116,7 @@ async def test_document_broken_half_way_keeps_earlier_items(
     cut = whole[: whole.index(b"<item><title>Job number 9")]
     url = server.put("/broken", cut + b"<item><title>Job number 9</tit")
 
-    run = await pipeline.import_inline(url)
+    run = await import_inline(pipeline, url)
 
     assert run.status is RunStatus.PARTIAL
     assert run.counts.new == 8
@@ -129,7 +130,7 @@ async def test_break_before_first_item_fails_the_run(
     server: FeedServer, pipeline: Pipeline
 ) -> None:
     url = server.put("/broken", b'<?xml version="1.0"?><rss version="2.0"><channel><item><ti')
-    run = await pipeline.import_inline(url)
+    run = await import_inline(pipeline, url)
     assert run.status is RunStatus.FAILED
     assert run.error is not None
     assert run.error.reason == "malformed_xml"
@@ -140,7 +141,7 @@ async def test_empty_channel_succeeds_with_zero_items(
     server: FeedServer, pipeline: Pipeline
 ) -> None:
     url = server.put("/empty", rss([]))
-    run = await pipeline.import_inline(url)
+    run = await import_inline(pipeline, url)
     assert (run.status, run.counts.fetched, run.batches_total) == (RunStatus.SUCCEEDED, 0, 0)
 
 
@@ -172,7 +173,7 @@ async def test_feed_level_failures_are_recorded_on_the_run(
     server: FeedServer, pipeline: Pipeline, doc: dict[str, Any], reason: str, status: int
 ) -> None:
     url = server.put("/feed", **doc)
-    run = await pipeline.import_inline(url)
+    run = await import_inline(pipeline, url)
     assert run.status is RunStatus.FAILED
     assert run.error is not None
     assert run.error.reason == reason
@@ -192,7 +193,7 @@ async def test_too_large_body_fails_with_too_large(
     await store.open()
     try:
         async with make_client_session(settings) as session:
-            run = await Pipeline(settings, store, session).import_inline(url)
+            run = await import_inline(Pipeline(settings, store, session), url)
     finally:
         await store.close()
     assert run.status is RunStatus.FAILED
@@ -209,7 +210,7 @@ async def test_refused_private_address_is_ssrf_refused(
     await store.open()
     try:
         async with make_client_session(settings) as session:
-            run = await Pipeline(settings, store, session).import_inline(url)
+            run = await import_inline(Pipeline(settings, store, session), url)
     finally:
         await store.close()
     assert run.error is not None

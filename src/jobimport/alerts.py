@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -24,10 +24,10 @@ from yarl import URL
 
 from jobimport.errors import FeedError
 from jobimport.events.types import FeedAlert, RunEvent
-from jobimport.feeds.fetch import make_client_session
-from jobimport.feeds.httperrors import parse_retry_after
-from jobimport.feeds.netguard import check_url
-from jobimport.models import feed_id
+from jobimport.models import feed_id, utc_now
+from jobimport.reader.fetch import make_client_session
+from jobimport.reader.httperrors import parse_retry_after
+from jobimport.reader.netguard import check_url
 from jobimport.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -42,10 +42,6 @@ MAX_RETRY_AFTER_S = 60.0
 """A receiver's Retry-After is honoured up to this long."""
 RUN_PAGE = "/imports/{id}"
 """The admin page of a run (web/admin/routes.py), linked from every alert."""
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -114,7 +110,7 @@ class AlertSender:
         retry_delays: Sequence[float] = RETRY_DELAYS_S,
         timeout_s: float = TIMEOUT_S,
         session: aiohttp.ClientSession | None = None,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         secret = settings.alert_webhook_url
         self._url = None if secret is None else secret.get_secret_value()

@@ -21,7 +21,7 @@ from jobimport.errors import SettingsError
 from jobimport.events.types import RunEvent, RunFinished, RunProgress, RunStarted
 from jobimport.log import configure_logging
 from jobimport.models import ImportRun, RunStatus
-from jobimport.queue.arq_io import worker_alive
+from jobimport.queue.arq_producer import worker_alive
 from jobimport.runtime import open_runtime
 from jobimport.settings import Settings, load_settings
 from jobimport.store.base import Store

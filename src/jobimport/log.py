@@ -56,8 +56,3 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-
-
-def get_logger(name: str) -> Any:
-    """A structlog logger named after its module."""
-    return structlog.get_logger(name)

@@ -6,7 +6,7 @@ import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -94,6 +94,11 @@ class Job:
     @property
     def id(self) -> str:
         return job_id(self.source, self.external_id)
+
+
+def utc_now() -> datetime:
+    """The default clock of the store, the scheduler and the alerts: now, in UTC."""
+    return datetime.now(UTC)
 
 
 def job_id(source: str, external_id: str) -> str:
@@ -217,8 +222,9 @@ class ImportRun:
     retry_of: str | None = None
 
     @property
-    def fetched(self) -> bool:
-        """True once every batch of the run is staged and `batches_total` is known."""
+    def staged(self) -> bool:
+        """True once every batch of the run is staged and `batches_total` is known (not to be
+        confused with `counts.fetched`, the number of items read)."""
         return self.batches_total is not None
 
     @property
@@ -307,7 +313,7 @@ def feed_id(url: str) -> str:
 class FeedState:
     """A stored feed: its settings (name, schedule, paused, headers: written by people through
     `Store.add_feed` / `update_feed`) and its run state (validators, last run, failure streak,
-    next run, alert: written by the pipeline through `Store.save_feed`)."""
+    next run, alert: written by the pipeline through `Store.save_feed_run_state`)."""
 
     url: str
     etag: str | None = None
@@ -338,8 +344,8 @@ class FeedState:
         return self.origin is not FeedOrigin.ADHOC
 
     def run_state_only(self) -> FeedState:
-        """This run state as an unregistered feed: what `Store.save_feed` inserts when the feed
-        is missing (deleted while its run was in flight, or imported once by URL)."""
+        """This run state as an unregistered feed: what `Store.save_feed_run_state` inserts when
+        the feed is missing (deleted while its run was in flight, or imported once by URL)."""
         return FeedState(url=self.url, **{name: getattr(self, name) for name in FEED_RUN_STATE})
 
 
@@ -354,7 +360,7 @@ FEED_RUN_STATE = (
     "next_run_at",
     "alerted_at",
 )
-"""The FeedState fields the pipeline writes (`Store.save_feed`); the others are settings."""
+"""The FeedState fields the pipeline writes (`Store.save_feed_run_state`); the rest: settings."""
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -6,7 +6,6 @@ A run is driven in two kinds of step, so a queue can carry them as separate task
   from scratch while the run is not yet fetched, and otherwise changes nothing.
 - `apply_batch(run_id, n)`: apply one staged batch through the store's idempotent call. The step
   that records the last batch result closes the run.
-`import_inline` chains both for a one-shot import in this process.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from typing import Literal
 import aiohttp
 import structlog
 
+from jobimport.batcher import Batcher
 from jobimport.errors import FeedError, StoreError
 from jobimport.events.types import (
     FeedAlert,
@@ -30,7 +30,7 @@ from jobimport.events.types import (
     RunStarted,
     discard,
 )
-from jobimport.feeds.fetch import FeedResponse, open_feed
+from jobimport.feed_policy import next_run_at, parse_schedule
 from jobimport.models import (
     FeedErrorInfo,
     FeedState,
@@ -38,9 +38,9 @@ from jobimport.models import (
     ImportRun,
     RunStatus,
 )
-from jobimport.schedule import next_run_at, parse_schedule
+from jobimport.reader.document import DocumentReader
+from jobimport.reader.fetch import FeedResponse, open_feed
 from jobimport.settings import Settings
-from jobimport.staging import Batcher, DocumentReader
 from jobimport.store.base import Store
 
 log = structlog.get_logger(__name__)
@@ -92,7 +92,7 @@ class Pipeline:
                 raise StoreError(f"unknown run {run_id}")
             return existing  # already final: nothing to do
         with structlog.contextvars.bound_contextvars(run_id=run_id, feed=run.feed_url):
-            if run.fetched:
+            if run.staged:
                 log.info("run already fetched; nothing to restage")
                 return run
             await self.store.reset_staging(run_id)
@@ -116,7 +116,7 @@ class Pipeline:
                 if response.not_modified:
                     info = response.info(_ms_since(started))
                     log.info("feed not modified", status=response.status)
-                    closed = await self.store.finish_run_early(
+                    closed = await self.store.close_run_early(
                         run.id, RunStatus.NOT_MODIFIED, fetch=info
                     )
                     return await self._closed_early(run, closed)
@@ -126,7 +126,7 @@ class Pipeline:
                 raise
             log.warning("feed failed", reason=exc.reason, error=exc.message, status=exc.status)
             fetch = FetchInfo(status=exc.status, duration_ms=_ms_since(started))
-            closed = await self.store.finish_run_early(
+            closed = await self.store.close_run_early(
                 run.id, RunStatus.FAILED, error=error_info(exc), fetch=fetch
             )
             return await self._closed_early(run, closed)
@@ -169,18 +169,18 @@ class Pipeline:
                 column=error.column,
             )
         if batches == 0 and error is not None:
-            closed = await self.store.finish_run_early(
+            closed = await self.store.close_run_early(
                 run.id, RunStatus.FAILED, error=error_info(error), fetch=info
             )
             return await self._closed_early(run, closed)
-        fetched = await self.store.mark_run_fetched(
+        fetched = await self.store.mark_run_staged(
             run.id, batches, fetch=info, error=None if error is None else error_info(error)
         )
         log.info("feed staged", batches=batches, bytes=info.bytes, duration_ms=info.duration_ms)
         if fetched.status is RunStatus.CANCELLED:
             return fetched  # whoever cancelled it announced it
         if fetched.status.is_final:  # zero batches: the store closed it at once
-            await self._on_finished(fetched)
+            await self._on_closed(fetched)
         return fetched
 
     async def _cancelled(self, run_id: str) -> bool:
@@ -199,14 +199,14 @@ class Pipeline:
         final and do nothing."""
         cancelled = await self.store.cancel_run(run_id)
         if cancelled is not None:
-            await self._on_finished(cancelled)
+            await self._on_closed(cancelled)
         return cancelled
 
     async def _closed_early(self, run: ImportRun, closed: ImportRun | None) -> ImportRun:
         if closed is None:  # another attempt got there first
             current = await self.store.get_run(run.id)
             return current or run
-        await self._on_finished(closed)
+        await self._on_closed(closed)
         return closed
 
     async def apply_batch(self, run_id: str, n: int) -> ImportRun:
@@ -233,7 +233,7 @@ class Pipeline:
                 )
                 await self.publish(RunProgress(outcome.run))
                 if _closed_by_batches(outcome.run):
-                    await self._on_finished(outcome.run)
+                    await self._on_closed(outcome.run)
             return outcome.run
 
     async def fail_batch(self, run_id: str, n: int, reason: str, message: str) -> ImportRun:
@@ -242,20 +242,20 @@ class Pipeline:
         if outcome.first_time:
             await self.publish(RunProgress(outcome.run))
             if _closed_by_batches(outcome.run):
-                await self._on_finished(outcome.run)
+                await self._on_closed(outcome.run)
         return outcome.run
 
     async def close_early(self, run_id: str, status: RunStatus, error: FeedErrorInfo) -> ImportRun:
         """Close a run that never finished staging (its fetch was lost for good)."""
-        closed = await self.store.finish_run_early(run_id, status, error=error)
+        closed = await self.store.close_run_early(run_id, status, error=error)
         current = closed or await self.store.get_run(run_id)
         if current is None:
             raise StoreError(f"unknown run {run_id}")
         if closed is not None:
-            await self._on_finished(closed)
+            await self._on_closed(closed)
         return current
 
-    async def _on_finished(self, run: ImportRun) -> None:
+    async def _on_closed(self, run: ImportRun) -> None:
         """Remember the outcome on the feed (validators, failure streak) and announce it."""
         await self._record_feed_outcome(run)
         counts = run.counts
@@ -310,7 +310,7 @@ class Pipeline:
         whole_read = run.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL) and run.error is None
         if whole_read and run.fetch is not None:
             state = replace(state, etag=run.fetch.etag, last_modified=run.fetch.last_modified)
-        await self.store.save_feed(state)
+        await self.store.save_feed_run_state(state)
         if alert is not None:
             log.warning("feed alert", kind=alert, failures=failures, feed=run.feed_url)
             await self.publish(FeedAlert(run, kind=alert, feed=state))
@@ -327,14 +327,6 @@ class Pipeline:
         if not ok and before.alerted_at is None and failures >= self.settings.alert_after_failures:
             return "failing"
         return None
-
-    async def import_inline(self, feed_url: str, trigger: str = "cli") -> ImportRun:
-        """Run a whole import of one feed in this process (no queue); returns the closed run."""
-        run, _created = await self.store.start_or_get_run(feed_url, trigger)
-        run = await self.fetch_and_stage(run.id)
-        for n in await self.store.pending_batches(run.id):
-            run = await self.apply_batch(run.id, n)
-        return run
 
 
 def _ms_since(started: float) -> int:

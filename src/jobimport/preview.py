@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from jobimport.errors import FeedError
-from jobimport.feeds.fetch import open_feed
 from jobimport.models import FeedErrorInfo, FetchInfo, ItemFailure, Job
 from jobimport.pipeline import error_info
+from jobimport.reader.document import DocumentReader
+from jobimport.reader.fetch import open_feed
 from jobimport.settings import Settings
-from jobimport.staging import DocumentReader
 
 PREVIEW_ITEMS = 10
 PREVIEW_FAILURES = 50

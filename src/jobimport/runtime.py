@@ -23,18 +23,19 @@ from jobimport.alerts import AlertSender
 from jobimport.events.hub import EventBus, Hub
 from jobimport.events.redis_bus import RedisBus, stream_key
 from jobimport.events.types import Publish, RunEvent
-from jobimport.feeds.fetch import make_client_session
+from jobimport.models import utc_now
 from jobimport.pipeline import Pipeline
-from jobimport.queue.arq_io import ArqProducer, arq_job_pending, create_arq_pool
+from jobimport.queue.arq_producer import ArqProducer, arq_job_pending, create_arq_pool
 from jobimport.queue.base import Producer
-from jobimport.queue.inspect import QueueSnapshot, snapshot_arq
 from jobimport.queue.local import LocalQueue, run_every
 from jobimport.queue.names import BATCH, FETCH
+from jobimport.queue.snapshot import QueueSnapshot, snapshot_arq
 from jobimport.queue.tasks import Tasks
 from jobimport.queue.worker import SupervisedWorker
+from jobimport.reader.fetch import make_client_session
 from jobimport.scheduler import PendingCheck, Scheduler
 from jobimport.settings import Settings
-from jobimport.store import open_store, utc_now
+from jobimport.store import open_store
 from jobimport.store.base import Store
 
 Role = Literal["all", "web", "worker", "inline"]

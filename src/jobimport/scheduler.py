@@ -112,9 +112,9 @@ class Scheduler:
         return report
 
     async def _reconcile_run(self, run: ImportRun, report: TickReport) -> None:
-        pending = await self.store.pending_batches(run.id) if run.fetched else []
+        pending = await self.store.pending_batches(run.id) if run.staged else []
         job_ids = [batch_job_id(run.id, n) for n in pending] or [fetch_job_id(run.id)]
-        if run.fetched and not pending:
+        if run.staged and not pending:
             return  # every batch has a result; the run closes in the step that recorded the last
         waiting = [job_id for job_id in job_ids if await self.is_pending(job_id)]
         if waiting:
@@ -126,7 +126,7 @@ class Scheduler:
         if await self.store.note_requeue(run.id) is None:
             return  # it closed meanwhile
         log.warning("re-enqueueing a stuck run", requeues=run.requeues + 1, batches=len(pending))
-        if run.fetched:
+        if run.staged:
             for n in pending:
                 await self.producer.enqueue(BATCH, run.id, n, job_id=batch_job_id(run.id, n))
         else:
@@ -136,7 +136,7 @@ class Scheduler:
     async def _give_up(self, run: ImportRun, pending: list[int]) -> None:
         message = f"tasks lost {run.requeues} times (queue or worker lost); gave up"
         log.error("run lost", batches=len(pending))
-        if not run.fetched:
+        if not run.staged:
             error = FeedErrorInfo(reason="lost", message=message)
             await self.pipeline.close_early(run.id, RunStatus.FAILED, error)
             return

@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from jobimport.errors import SettingsError
-from jobimport.schedule import parse_schedule
+from jobimport.feed_policy import parse_schedule
 
 ENV_PREFIX = "JOBIMPORT_"
 

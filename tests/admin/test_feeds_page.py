@@ -91,7 +91,9 @@ async def test_a_failing_feed_shows_its_streak_and_alert(
     state = await store.get_feed(missing)
     assert state is not None
     alerted = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-    await store.save_feed(dataclasses.replace(state, consecutive_failures=3, alerted_at=alerted))
+    await store.save_feed_run_state(
+        dataclasses.replace(state, consecutive_failures=3, alerted_at=alerted)
+    )
     row = feed_rows(await page(client, "/feeds"))[missing]
     assert re.search(r"data-failures>3<", row)
     assert 'title="A failure alert was sent 2026-11-23 09:00:00 UTC" data-alerted' in row

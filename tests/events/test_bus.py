@@ -57,7 +57,7 @@ async def bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
 
 
 async def test_live_events_in_order_with_increasing_ids(bus: EventBus) -> None:
-    sub = await bus.listen()
+    sub = await bus.subscribe()
     for n in range(5):
         await bus.publish(RunProgress(run(n)))
     envelopes = []
@@ -76,24 +76,24 @@ async def test_live_events_in_order_with_increasing_ids(bus: EventBus) -> None:
 async def test_resume_after_an_id_replays_then_goes_live_without_duplicates(
     bus: EventBus,
 ) -> None:
-    first = await bus.listen()
+    first = await bus.subscribe()
     await bus.publish(RunQueued(run(0)))
     await bus.publish(RunProgress(run(1)))
     await bus.publish(RunProgress(run(2)))
     seen = await first.get()
     assert seen is not None
-    resumed = await bus.listen(seen.id)
+    resumed = await bus.subscribe(seen.id)
     await bus.publish(RunFinished(run(3)))
     assert await drain(resumed, 3) == [run(n).id for n in (1, 2, 3)]
     bus.unsubscribe(resumed)
-    fresh = await bus.listen("garbage-id")  # not an id of this bus: live only
+    fresh = await bus.subscribe("garbage-id")  # not an id of this bus: live only
     await bus.publish(RunFinished(run(4)))
     assert await drain(fresh, 1) == [run(4).id]
 
 
 async def test_a_slow_subscriber_is_cut_off_and_the_others_get_everything(bus: EventBus) -> None:
-    slow = await bus.listen()
-    fast = await bus.listen()
+    slow = await bus.subscribe()
+    fast = await bus.subscribe()
     started = time.monotonic()
     received = []
     for n in range(20):  # more than a subscriber's queue holds (8)
@@ -107,7 +107,7 @@ async def test_a_slow_subscriber_is_cut_off_and_the_others_get_everything(bus: E
 
 
 async def test_close_ends_every_subscription(bus: EventBus) -> None:
-    sub = await bus.listen()
+    sub = await bus.subscribe()
     await bus.aclose()
     async with asyncio.timeout(5):
         assert await sub.get() is None
@@ -124,7 +124,7 @@ async def test_redis_stream_is_capped_and_ids_are_stream_ids() -> None:
         assert 10 <= length < 500  # MAXLEN ~: trimmed in whole nodes, never below the cap
         newest = (await client.xrevrange(key, count=1))[0][0].decode()
         assert parse_stream_id(newest) is not None
-        resumed = await redis_bus.listen("0-0")
+        resumed = await redis_bus.subscribe("0-0")
         assert await drain(resumed, 1)  # what is kept is replayed
     finally:
         await redis_bus.aclose()

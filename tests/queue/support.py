@@ -21,18 +21,18 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from jobimport.events.types import RunEvent, RunFinished
-from jobimport.feeds.fetch import make_client_session
-from jobimport.models import ImportRun
+from jobimport.models import ImportRun, utc_now
 from jobimport.pipeline import Pipeline
-from jobimport.queue.arq_io import ArqProducer, arq_job_pending, create_arq_pool
+from jobimport.queue.arq_producer import ArqProducer, arq_job_pending, create_arq_pool
 from jobimport.queue.base import Producer
 from jobimport.queue.local import LocalQueue
 from jobimport.queue.names import BATCH, FETCH
 from jobimport.queue.tasks import Tasks
 from jobimport.queue.worker import SupervisedWorker
+from jobimport.reader.fetch import make_client_session
 from jobimport.scheduler import Scheduler
 from jobimport.settings import Settings
-from jobimport.store import open_store, utc_now
+from jobimport.store import open_store
 from jobimport.store.base import Store
 from tests.feedserver import Doc, FeedServer
 

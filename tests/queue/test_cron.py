@@ -13,12 +13,12 @@ from typing import cast
 import pytest
 from arq.worker import Worker
 
+from jobimport.feed_policy import MAX_BACKOFF, next_run_at, parse_schedule
 from jobimport.models import FeedState, RunStatus
-from jobimport.queue.arq_io import create_arq_pool
+from jobimport.queue.arq_producer import create_arq_pool
 from jobimport.queue.tasks import Tasks
 from jobimport.queue.worker import build_worker, stop_worker
 from jobimport.runtime import open_runtime
-from jobimport.schedule import MAX_BACKOFF, next_run_at, parse_schedule
 from jobimport.settings import Settings
 from jobimport.store.base import RunQuery
 from tests.feedgen import items, rss
@@ -122,8 +122,12 @@ async def test_the_tick_starts_due_feeds_once_and_never_a_feed_in_flight(
     # Role web: nothing runs the tasks, so a started run stays in flight (queued).
     async with open_runtime(settings, "web", clock=lambda: now[0]) as runtime:
         store = runtime.store
-        await store.save_feed(FeedState(url=later, next_run_at=now[0] + timedelta(minutes=10)))
-        await store.save_feed(FeedState(url=unlisted))  # known to the store, not configured
+        await store.save_feed_run_state(
+            FeedState(url=later, next_run_at=now[0] + timedelta(minutes=10))
+        )
+        await store.save_feed_run_state(
+            FeedState(url=unlisted)
+        )  # known to the store, not configured
 
         first = await runtime.scheduler.tick()
         assert len(first.started) == 1  # the never-imported feed, at once

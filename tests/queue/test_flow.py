@@ -18,7 +18,7 @@ BATCH_SIZE = 7
 
 
 async def collect(hub: Hub, into: list[Envelope]) -> None:
-    async for envelope in hub.subscribe():
+    async for envelope in await hub.subscribe():
         into.append(envelope)
 
 

@@ -170,7 +170,7 @@ async def test_a_worker_killed_while_fetching_and_restarted_restages_and_complet
         async def staging() -> bool:
             # Downloading, some batches staged, not fetched: the middle of the fetch task.
             run = await store.get_run(run_id)
-            if run is None or run.fetched:
+            if run is None or run.staged:
                 return False
             return bool(await store.pending_batches(run_id))
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from jobimport.models import RunStatus
+from jobimport.models import RunStatus, utc_now
 from jobimport.queue.names import BATCH, FETCH, batch_job_id, fetch_job_id
 from jobimport.runtime import open_runtime
 from jobimport.scheduler import Scheduler
 from jobimport.settings import Settings
-from jobimport.store import utc_now
 from tests.feedgen import items, rss
 from tests.queue.support import (
     Harness,

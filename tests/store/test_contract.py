@@ -71,7 +71,7 @@ async def import_run(
     """A whole run: start, stage, mark fetched, apply every batch; returns the run as stored."""
     run = await begin(store, feed)
     await stage_all(store, run, batches)
-    await store.mark_run_fetched(run.id, len(batches), error=error)
+    await store.mark_run_staged(run.id, len(batches), error=error)
     for n in await store.pending_batches(run.id):
         await apply_staged(store, run.id, n)
     final = await store.get_run(run.id)
@@ -85,7 +85,7 @@ def check_invariants(run: ImportRun) -> None:
     assert c.imported == c.new + c.updated + c.unchanged
     assert sum(run.failure_counts.values()) == c.failed
     assert len(run.failures) == min(c.failed, MAX_STORED_FAILURES)
-    if run.status.is_final and run.fetched:
+    if run.status.is_final and run.staged:
         assert run.batches_done == run.batches_total
         assert run.finished_at is not None
 
@@ -149,7 +149,7 @@ async def test_mark_run_running_counts_attempts_and_keeps_started_at(store: Stor
     assert second is not None
     assert second.status is RunStatus.RUNNING
     assert (second.started_at, second.attempts) == (first.started_at, 2)
-    await store.finish_run_early(run.id, RunStatus.FAILED, error=BROKEN)
+    await store.close_run_early(run.id, RunStatus.FAILED, error=BROKEN)
     assert await store.mark_run_running(run.id) is None
     final = await store.get_run(run.id)
     assert final is not None
@@ -164,7 +164,7 @@ async def test_a_full_run_closes_succeeded_with_exact_counts(store: Store) -> No
     run = await begin(store)
     await stage_all(store, run, batches)
     fetch = FetchInfo(status=200, bytes=1234, etag='"v1"', last_modified="Mon, 01 Jan 2024")
-    fetched = await store.mark_run_fetched(run.id, 3, fetch=fetch)
+    fetched = await store.mark_run_staged(run.id, 3, fetch=fetch)
     assert (fetched.status, fetched.batches_total, fetched.fetch) == (RunStatus.RUNNING, 3, fetch)
     assert await store.pending_batches(run.id) == [0, 1, 2]
     outcomes = []
@@ -195,7 +195,7 @@ async def test_apply_batch_twice_returns_the_first_result(store: Store) -> None:
     run = await begin(store)
     entries: list[StagedEntry] = [job(1), job(2), fail(2)]
     await stage_all(store, run, [entries, [job(3)]])
-    await store.mark_run_fetched(run.id, 2)
+    await store.mark_run_staged(run.id, 2)
     first = await store.apply_batch(run.id, 0, entries)
     replay = await store.apply_batch(run.id, 0, entries)
     assert first.first_time
@@ -212,7 +212,7 @@ async def test_concurrent_applies_of_one_batch_count_once(store: Store) -> None:
     run = await begin(store)
     entries = [job(1), job(2)]
     await stage_all(store, run, [entries])
-    await store.mark_run_fetched(run.id, 1)
+    await store.mark_run_staged(run.id, 1)
     outcomes = await asyncio.gather(*(store.apply_batch(run.id, 0, entries) for _ in range(5)))
     assert sum(o.first_time for o in outcomes) == 1
     assert {o.result for o in outcomes} == {outcomes[0].result}
@@ -272,7 +272,7 @@ async def test_concurrent_runs_with_the_same_new_job_count_it_new_once(store: St
     runs = [await begin(store, FEED), await begin(store, OTHER)]
     for run in runs:
         await stage_all(store, run, [[job(7)]])
-        await store.mark_run_fetched(run.id, 1)
+        await store.mark_run_staged(run.id, 1)
     outcomes = await asyncio.gather(*(store.apply_batch(r.id, 0, [job(7)]) for r in runs))
     assert sorted(o.result.counts.new for o in outcomes) == [0, 1]
     assert sorted(o.result.counts.unchanged for o in outcomes) == [0, 1]
@@ -347,7 +347,7 @@ async def test_apply_to_an_unknown_run_is_a_store_error(store: Store) -> None:
     with pytest.raises(StoreError):
         await store.apply_batch("0" * 24, 0, [job(1)])
     with pytest.raises(StoreError):
-        await store.mark_run_fetched("0" * 24, 1)
+        await store.mark_run_staged("0" * 24, 1)
     assert await store.count_jobs() == 0
 
 
@@ -358,8 +358,8 @@ async def test_mark_run_fetched_happens_once(store: Store) -> None:
     run = await begin(store)
     await stage_all(store, run, [[job(1)], [job(2)]])
     fetch = FetchInfo(status=200, bytes=10)
-    first = await store.mark_run_fetched(run.id, 2, fetch=fetch)
-    second = await store.mark_run_fetched(run.id, 5, fetch=FetchInfo(status=500), error=BROKEN)
+    first = await store.mark_run_staged(run.id, 2, fetch=fetch)
+    second = await store.mark_run_staged(run.id, 5, fetch=FetchInfo(status=500), error=BROKEN)
     assert second == first
     assert (second.batches_total, second.fetch, second.error) == (2, fetch, None)
 
@@ -371,7 +371,7 @@ async def test_zero_batches_close_the_run_at_once(
     store: Store, error: FeedErrorInfo | None, status: RunStatus
 ) -> None:
     run = await begin(store)
-    closed = await store.mark_run_fetched(run.id, 0, fetch=FetchInfo(status=200), error=error)
+    closed = await store.mark_run_staged(run.id, 0, fetch=FetchInfo(status=200), error=error)
     assert (closed.status, closed.batches_total, closed.error) == (status, 0, error)
     assert closed.finished_at is not None
     assert closed.counts == RunCounts()
@@ -382,15 +382,15 @@ async def test_zero_batches_close_the_run_at_once(
 async def test_finish_run_early_closes_a_run_that_never_staged(store: Store) -> None:
     run = await begin(store)
     fetch = FetchInfo(status=304, not_modified=True, etag='"v1"', duration_ms=12)
-    closed = await store.finish_run_early(run.id, RunStatus.NOT_MODIFIED, fetch=fetch)
+    closed = await store.close_run_early(run.id, RunStatus.NOT_MODIFIED, fetch=fetch)
     assert closed is not None
     assert (closed.status, closed.fetch, closed.error) == (RunStatus.NOT_MODIFIED, fetch, None)
     assert closed.finished_at is not None
     assert closed.batches_total is None
-    assert await store.finish_run_early(run.id, RunStatus.FAILED, error=BROKEN) is None
+    assert await store.close_run_early(run.id, RunStatus.FAILED, error=BROKEN) is None
     assert await store.get_run(run.id) == closed
     queued, _ = await store.start_or_get_run(FEED, "api")
-    cancelled = await store.finish_run_early(queued.id, RunStatus.CANCELLED)
+    cancelled = await store.close_run_early(queued.id, RunStatus.CANCELLED)
     assert cancelled is not None
     assert cancelled.status is RunStatus.CANCELLED
     assert cancelled.started_at is None
@@ -400,8 +400,8 @@ async def test_finish_run_early_closes_a_run_that_never_staged(store: Store) -> 
 async def test_finish_run_early_refuses_a_fetched_run(store: Store) -> None:
     run = await begin(store)
     await stage_all(store, run, [[job(1)]])
-    fetched = await store.mark_run_fetched(run.id, 1)
-    assert await store.finish_run_early(run.id, RunStatus.FAILED, error=BROKEN) is None
+    fetched = await store.mark_run_staged(run.id, 1)
+    assert await store.close_run_early(run.id, RunStatus.FAILED, error=BROKEN) is None
     assert await store.get_run(run.id) == fetched
     assert await store.load_staged_batch(run.id, 0) == [job(1)]
 
@@ -413,7 +413,7 @@ async def test_reset_staging_only_before_fetched(store: Store) -> None:
     assert await store.load_staged_batch(run.id, 0) is None
     assert await store.load_staged_batch(run.id, 1) is None
     await stage_all(store, run, [[job(3)]])
-    await store.mark_run_fetched(run.id, 1)
+    await store.mark_run_staged(run.id, 1)
     await store.reset_staging(run.id)
     assert await store.load_staged_batch(run.id, 0) == [job(3)]
 
@@ -421,7 +421,7 @@ async def test_reset_staging_only_before_fetched(store: Store) -> None:
 async def test_staging_after_fetched_changes_nothing(store: Store) -> None:
     run = await begin(store)
     await stage_all(store, run, [[job(1)]])
-    await store.mark_run_fetched(run.id, 1)
+    await store.mark_run_staged(run.id, 1)
     await store.stage_batch(run.id, 0, [job(9)])
     await store.stage_batch(run.id, 1, [job(10)])
     assert await store.load_staged_batch(run.id, 0) == [job(1)]
@@ -431,7 +431,7 @@ async def test_staging_after_fetched_changes_nothing(store: Store) -> None:
 async def test_pending_batches_lists_those_without_a_result(store: Store) -> None:
     run = await begin(store)
     await stage_all(store, run, [[job(1)], [job(2)], [job(3)]])
-    await store.mark_run_fetched(run.id, 3)
+    await store.mark_run_staged(run.id, 3)
     await apply_staged(store, run.id, 1)
     assert await store.pending_batches(run.id) == [0, 2]
     await apply_staged(store, run.id, 2)
@@ -490,7 +490,7 @@ async def test_staged_entries_round_trip_exactly(store: Store) -> None:
     assert loaded is not None
     published = [e.published_at for e in loaded if isinstance(e, Job) and e.published_at]
     assert all(p.utcoffset() == timedelta(0) for p in published)
-    await store.mark_run_fetched(run.id, 1)
+    await store.mark_run_staged(run.id, 1)
     await store.apply_batch(run.id, 0, loaded)
     stored = await store.get_job(full.id)
     assert stored is not None
@@ -526,11 +526,11 @@ async def _history(store: Store) -> list[ImportRun]:
     await import_run(store, [[job(1), job(2), job(3)]], feed="https://a.test/feed")
     await import_run(store, [[job(1, h="h2"), fail(1), fail(2)]], feed="https://b.test/feed")
     early = await begin(store, "https://c.test/feed")
-    await store.finish_run_early(early.id, RunStatus.NOT_MODIFIED)
+    await store.close_run_early(early.id, RunStatus.NOT_MODIFIED)
     await store.start_or_get_run("https://d.test/feed", "api")  # stays queued, never started
     await import_run(store, [[fail(0), fail(1)]], feed="https://e.test/feed")
     broken = await begin(store, "https://f.test/feed")
-    await store.finish_run_early(broken.id, RunStatus.FAILED, error=BROKEN)
+    await store.close_run_early(broken.id, RunStatus.FAILED, error=BROKEN)
     page = await store.list_runs(RunQuery(limit=100))
     assert page.total == len(page.items) == 6
     return page.items

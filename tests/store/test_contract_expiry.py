@@ -49,7 +49,7 @@ async def run_of(
     error: FeedErrorInfo | None = None,
 ) -> ImportRun:
     """A whole run of `feed` whose document lists the jobs `ids` (and `failures`), two entries a
-    batch, so that the last batch closes it (none at all: `mark_run_fetched` closes it)."""
+    batch, so that the last batch closes it (none at all: `mark_run_staged` closes it)."""
     entries = [*(job(i) for i in ids), *failures]
     batches = [entries[i : i + 2] for i in range(0, len(entries), 2)]
     run = await import_run(store, batches, feed=feed, error=error)
@@ -60,14 +60,14 @@ async def run_of(
 async def not_modified(store: Store, feed: str = FEED) -> ImportRun:
     run = await begin(store, feed)
     fetch = FetchInfo(status=304, not_modified=True)
-    closed = await store.finish_run_early(run.id, RunStatus.NOT_MODIFIED, fetch=fetch)
+    closed = await store.close_run_early(run.id, RunStatus.NOT_MODIFIED, fetch=fetch)
     assert closed is not None
     return closed
 
 
 async def failed(store: Store, feed: str = FEED) -> ImportRun:
     run = await begin(store, feed)
-    closed = await store.finish_run_early(run.id, RunStatus.FAILED, error=TIMEOUT)
+    closed = await store.close_run_early(run.id, RunStatus.FAILED, error=TIMEOUT)
     assert closed is not None
     return closed
 
@@ -248,7 +248,7 @@ async def test_cancelled_runs_never_expire_and_do_not_count(store: Store) -> Non
     # Cancelled after its first batch applied: the jobs it listed count, the miss does not.
     run = await begin(store)
     await stage_all(store, run, [[job(1)], [job(2)]])
-    await store.mark_run_fetched(run.id, 2)
+    await store.mark_run_staged(run.id, 2)
     await apply_staged(store, run.id, 0)
     cancelled = await store.cancel_run(run.id)
     assert cancelled is not None
@@ -257,7 +257,7 @@ async def test_cancelled_runs_never_expire_and_do_not_count(store: Store) -> Non
     # Cancelled while queued, then its fetch task reports an empty document.
     queued, _ = await store.start_or_get_run(FEED, "api")
     assert await store.cancel_run(queued.id) is not None
-    after = await store.mark_run_fetched(queued.id, 0)
+    after = await store.mark_run_staged(queued.id, 0)
     assert (after.status, after.counts.expired) == (RunStatus.CANCELLED, 0)
     assert await expired(store) == set()
 
@@ -274,7 +274,7 @@ async def test_a_run_with_a_lost_batch_expires_nothing(store: Store) -> None:
         await run_of(store, [1, 2])
     run = await begin(store)
     await stage_all(store, run, [[job(1)], [job(2)]])
-    await store.mark_run_fetched(run.id, 2)
+    await store.mark_run_staged(run.id, 2)
     await apply_staged(store, run.id, 0)
     outcome = await store.fail_batch(run.id, 1, "lost", "tasks lost 3 times")
     closed = outcome.run

@@ -1,6 +1,6 @@
 """The Store contract of feeds as data, on every backend (the `store` fixture): seeding from the
 configuration, feeds added at run time, settings (`update_feed`) apart from run state
-(`save_feed`), origins and deletion.
+(`save_feed_run_state`), origins and deletion.
 
 Times come from each backend's real clock and MongoDB keeps milliseconds: orders are checked after
 a short tick, and every expected time is one the store handed back.
@@ -94,7 +94,7 @@ async def test_seeded_feeds_are_config_feeds_listed_oldest_first(store: Store) -
 
 
 async def test_seeding_keeps_state_and_settings_of_feeds_it_takes_over(store: Store) -> None:
-    await store.save_feed(RUN_STATE)  # an ADHOC feed (imported once by URL)
+    await store.save_feed_run_state(RUN_STATE)  # an ADHOC feed (imported once by URL)
     api = await store.add_feed(
         FeedState(url=OTHER, name="Other", schedule="*/10 * * * *", headers={"X-Key": "k"})
     )
@@ -170,7 +170,7 @@ async def test_add_feed_registers_an_api_feed_once(store: Store) -> None:
 
 
 async def test_add_feed_takes_over_an_adhoc_feed_keeping_its_run_state(store: Store) -> None:
-    await store.save_feed(RUN_STATE)
+    await store.save_feed_run_state(RUN_STATE)
     adhoc = await stored(store, FEED)
     assert adhoc.origin is FeedOrigin.ADHOC
     assert await store.list_feeds() == []  # ADHOC feeds are not listed
@@ -207,7 +207,7 @@ async def test_unknown_feeds_read_as_none(store: Store) -> None:
 
 
 async def test_adhoc_feeds_are_readable_but_not_listed(store: Store) -> None:
-    await store.save_feed(FeedState(url=THIRD, etag='"e"'))
+    await store.save_feed_run_state(FeedState(url=THIRD, etag='"e"'))
     await store.seed_feeds([FEED])
     adhoc = await stored(store, THIRD)
     assert (adhoc.origin, adhoc.etag, adhoc.registered) == (FeedOrigin.ADHOC, '"e"', False)
@@ -218,7 +218,7 @@ async def test_adhoc_feeds_are_readable_but_not_listed(store: Store) -> None:
 
 
 async def test_update_feed_changes_only_the_given_settings(store: Store) -> None:
-    await store.save_feed(RUN_STATE)  # FEED's run state, while it is ADHOC
+    await store.save_feed_run_state(RUN_STATE)  # FEED's run state, while it is ADHOC
     added = await store.add_feed(FeedState(url=OTHER, name="Other", headers={"A": "1"}))
     assert added is not None
     feed = await store.add_feed(FeedState(url=FEED, name="Jobs", schedule="0 * * * *"))
@@ -279,14 +279,14 @@ async def test_save_feed_writes_run_state_and_keeps_settings(store: Store) -> No
     paused = await store.update_feed(added.id, {"paused": True})
     assert paused is not None
 
-    await store.save_feed(RUN_STATE)  # default settings in it: origin ADHOC, no name
+    await store.save_feed_run_state(RUN_STATE)  # default settings in it: origin ADHOC, no name
     feed = await stored(store, FEED)
     assert run_state(feed) == run_state(RUN_STATE)
     assert settings(feed) == settings(paused)
 
     # The run state is written whole (validators dropped, streak over, alert cleared).
     cleared = FeedState(url=FEED, last_run_id="1" * 24, last_status="succeeded", last_run_at=WHEN)
-    await store.save_feed(cleared)
+    await store.save_feed_run_state(cleared)
     feed = await stored(store, FEED)
     assert run_state(feed) == run_state(cleared)
     assert settings(feed) == settings(paused)
@@ -294,14 +294,14 @@ async def test_save_feed_writes_run_state_and_keeps_settings(store: Store) -> No
 
 
 async def test_save_feed_inserts_a_missing_feed_unregistered(store: Store) -> None:
-    await store.save_feed(RUN_STATE)
+    await store.save_feed_run_state(RUN_STATE)
     assert await stored(store, FEED) == RUN_STATE
     # A feed deleted while its run was in flight: the run's outcome must not bring it back
     # registered, nor with its settings and headers.
     added = await store.add_feed(FeedState(url=OTHER, name="Given", headers={"H": "v"}))
     assert added is not None
     assert await store.delete_feed(added.id)
-    await store.save_feed(replace(added, last_status="succeeded", consecutive_failures=0))
+    await store.save_feed_run_state(replace(added, last_status="succeeded", consecutive_failures=0))
     back = await stored(store, OTHER)
     assert (back.origin, back.name, back.headers, back.created_at) == (
         FeedOrigin.ADHOC,
@@ -320,7 +320,7 @@ async def test_delete_feed_removes_api_and_adhoc_feeds_never_config_ones(store: 
     await store.seed_feeds([FEED])
     api = await store.add_feed(FeedState(url=OTHER))
     assert api is not None
-    await store.save_feed(FeedState(url=THIRD))
+    await store.save_feed_run_state(FeedState(url=THIRD))
 
     assert not await store.delete_feed(feed_id(FEED))
     assert await store.get_feed(FEED) is not None

@@ -56,7 +56,7 @@ async def test_cancelling_a_queued_run_ends_it_at_once(store: Store) -> None:
     assert cancelled.updated_at == cancelled.finished_at
     # Its fetch task, arriving late, finds it final.
     assert await store.mark_run_running(queued.id) is None
-    assert await store.finish_run_early(queued.id, RunStatus.FAILED, error=BROKEN) is None
+    assert await store.close_run_early(queued.id, RunStatus.FAILED, error=BROKEN) is None
     assert await store.note_requeue(queued.id) is None
     assert await store.list_stale_runs(cancelled.finished_at + timedelta(hours=1)) == []
     # The feed is free for a new run.
@@ -81,8 +81,8 @@ async def test_cancelling_a_run_still_fetching_drops_its_staging(store: Store) -
     # The fetch task goes on: staging stores nothing, marking fetched leaves the run as it is.
     await store.stage_batch(run.id, 2, [job(3)])
     assert await store.load_staged_batch(run.id, 2) is None
-    assert await store.mark_run_fetched(run.id, 3) == cancelled
-    assert await store.mark_run_fetched(run.id, 0) == cancelled
+    assert await store.mark_run_staged(run.id, 3) == cancelled
+    assert await store.mark_run_staged(run.id, 0) == cancelled
     assert await stored(store, run.id) == cancelled
     assert await store.count_jobs() == 0
 
@@ -91,7 +91,7 @@ async def test_cancelling_a_run_part_way_keeps_what_it_stored(store: Store) -> N
     run = await begin(store)
     batches = [[job(1), fail(1)], [job(2)], [job(3)]]
     await stage_all(store, run, batches)
-    await store.mark_run_fetched(run.id, 3)
+    await store.mark_run_staged(run.id, 3)
     await apply_staged(store, run.id, 0)
     first = await store.get_batch_result(run.id, 0)
     assert first is not None
@@ -126,7 +126,7 @@ async def test_cancelling_a_run_part_way_keeps_what_it_stored(store: Store) -> N
 async def test_a_staged_copy_left_after_cancel_is_dropped_by_a_late_apply(store: Store) -> None:
     run = await begin(store)
     await stage_all(store, run, [[job(1)], [job(2)]])
-    await store.mark_run_fetched(run.id, 2)
+    await store.mark_run_staged(run.id, 2)
     entries = await store.load_staged_batch(run.id, 1)
     assert entries is not None
     cancelled = await store.cancel_run(run.id)
@@ -142,7 +142,7 @@ async def test_cancel_refuses_final_and_unknown_runs(store: Store) -> None:
     assert await store.cancel_run(done.id) is None
     assert await stored(store, done.id) == done
     early = await begin(store)
-    closed = await store.finish_run_early(early.id, RunStatus.FAILED, error=BROKEN)
+    closed = await store.close_run_early(early.id, RunStatus.FAILED, error=BROKEN)
     assert closed is not None
     assert await store.cancel_run(early.id) is None
     assert await stored(store, early.id) == closed
@@ -186,11 +186,11 @@ async def test_prune_runs_deletes_only_final_runs_finished_before_the_cutoff(sto
     # Final before the cutoff.
     old = await import_run(store, [[job(1), fail(1)], [job(2)]])
     failed = await begin(store, OTHER)
-    failed = await store.finish_run_early(failed.id, RunStatus.FAILED, error=BROKEN)
+    failed = await store.close_run_early(failed.id, RunStatus.FAILED, error=BROKEN)
     assert failed is not None
     cancelled = await begin(store, "https://c.test/feed")
     await stage_all(store, cancelled, [[job(3)]])
-    await store.mark_run_fetched(cancelled.id, 1)
+    await store.mark_run_staged(cancelled.id, 1)
     cancelled = await store.cancel_run(cancelled.id)
     assert cancelled is not None
     finished = [r.finished_at for r in (old, failed, cancelled)]

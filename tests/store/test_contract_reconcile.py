@@ -76,7 +76,7 @@ async def test_updated_at_moves_with_every_write_to_the_run(store: Store) -> Non
     assert running.updated_at == running.started_at
     await step(await store.mark_run_running(queued.id))  # a redelivered fetch task
     await stage_all(store, running, [[job(1)], [job(2)], [job(3)]])
-    await step(await store.mark_run_fetched(queued.id, 3))
+    await step(await store.mark_run_staged(queued.id, 3))
     await step(await store.note_requeue(queued.id))
     entries = await store.load_staged_batch(queued.id, 0)
     assert entries is not None
@@ -90,7 +90,7 @@ async def test_updated_at_moves_with_every_write_to_the_run(store: Store) -> Non
     # Calls that change nothing leave updated_at alone.
     assert (await store.apply_batch(queued.id, 0, entries)).run.updated_at == closed.updated_at
     assert (await store.fail_batch(queued.id, 2, REASON, MESSAGE)).run == closed
-    assert await store.mark_run_fetched(queued.id, 3) == closed
+    assert await store.mark_run_staged(queued.id, 3) == closed
     assert await store.mark_run_running(queued.id) is None
     assert await store.note_requeue(queued.id) is None
     assert await stored(store, queued.id) == closed
@@ -99,7 +99,7 @@ async def test_updated_at_moves_with_every_write_to_the_run(store: Store) -> Non
 async def test_finish_run_early_sets_updated_at_to_finished_at(store: Store) -> None:
     run = await begin(store)
     await tick()
-    closed = await store.finish_run_early(run.id, RunStatus.NOT_MODIFIED)
+    closed = await store.close_run_early(run.id, RunStatus.NOT_MODIFIED)
     assert closed is not None
     assert closed.updated_at == closed.finished_at
     assert stamp(closed) > stamp(run)
@@ -109,7 +109,7 @@ async def test_finish_run_early_sets_updated_at_to_finished_at(store: Store) -> 
 async def test_zero_batches_close_with_updated_at_at_finished_at(store: Store) -> None:
     run = await begin(store)
     await tick()
-    closed = await store.mark_run_fetched(run.id, 0)
+    closed = await store.mark_run_staged(run.id, 0)
     assert closed.status is RunStatus.SUCCEEDED
     assert closed.updated_at == closed.finished_at
     assert stamp(closed) > stamp(run)
@@ -125,7 +125,7 @@ async def test_list_stale_runs_finds_idle_runs_in_flight_oldest_first(store: Sto
     await tick()
     fetched = await begin(store, "https://c.test/feed")
     await stage_all(store, fetched, [[job(1)], [job(2)]])
-    fetched = await store.mark_run_fetched(fetched.id, 2)
+    fetched = await store.mark_run_staged(fetched.id, 2)
     await tick()
     final = await import_run(store, [[job(3)]], feed="https://d.test/feed")
     await tick()
@@ -188,7 +188,7 @@ async def test_note_requeue_refuses_final_and_unknown_runs(store: Store) -> None
     assert await store.note_requeue(final.id) is None
     assert await stored(store, final.id) == final
     early = await begin(store, OTHER)
-    cancelled = await store.finish_run_early(early.id, RunStatus.CANCELLED)
+    cancelled = await store.close_run_early(early.id, RunStatus.CANCELLED)
     assert await store.note_requeue(early.id) is None
     assert await stored(store, early.id) == cancelled
     assert await store.note_requeue("0" * 24) is None
@@ -205,7 +205,7 @@ async def test_failing_the_only_batch_fails_the_run(store: Store) -> None:
     ]
     run = await begin(store)
     await stage_all(store, run, [entries])
-    await store.mark_run_fetched(run.id, 1)
+    await store.mark_run_staged(run.id, 1)
     outcome = await store.fail_batch(run.id, 0, REASON, MESSAGE)
     assert outcome.first_time
     expected = tuple(lost(e) for e in entries)
@@ -229,7 +229,7 @@ async def test_failing_the_last_batch_after_imports_makes_the_run_partial(store:
     await import_run(store, [[job(2)]], feed=OTHER)  # job 2 is known: it counts unchanged
     run = await begin(store)
     await stage_all(store, run, [[job(1), job(2)], [job(3), job(4)], [job(5), fail(6)]])
-    await store.mark_run_fetched(run.id, 3)
+    await store.mark_run_staged(run.id, 3)
     first = await store.fail_batch(run.id, 0, REASON, MESSAGE)
     assert (first.run.status, first.run.batches_done) == (RunStatus.RUNNING, 1)
     await apply_staged(store, run.id, 1)
@@ -250,7 +250,7 @@ async def test_fail_batch_counts_by_reason_past_the_cap(store: Store) -> None:
     entries += [fail(i, "invalid_url") for i in range(120, 130)]
     run = await begin(store)
     await stage_all(store, run, [entries])
-    await store.mark_run_fetched(run.id, 1)
+    await store.mark_run_staged(run.id, 1)
     outcome = await store.fail_batch(run.id, 0, REASON, MESSAGE)
     final = outcome.run
     assert final.counts == RunCounts(fetched=130, failed=130)
@@ -264,7 +264,7 @@ async def test_fail_batch_counts_by_reason_past_the_cap(store: Store) -> None:
 async def test_fail_batch_after_apply_batch_changes_nothing(store: Store) -> None:
     run = await begin(store)
     await stage_all(store, run, [[job(1), fail(1)], [job(2)]])
-    await store.mark_run_fetched(run.id, 2)
+    await store.mark_run_staged(run.id, 2)
     applied = await store.apply_batch(run.id, 0, [job(1), fail(1)])
     await tick()
     again = await store.fail_batch(run.id, 0, REASON, MESSAGE)
@@ -278,7 +278,7 @@ async def test_fail_batch_after_apply_batch_changes_nothing(store: Store) -> Non
 async def test_fail_batch_twice_and_apply_after_it_change_nothing(store: Store) -> None:
     run = await begin(store)
     await stage_all(store, run, [[job(1), job(2)], [job(3)]])
-    await store.mark_run_fetched(run.id, 2)
+    await store.mark_run_staged(run.id, 2)
     failed = await store.fail_batch(run.id, 0, REASON, MESSAGE)
     assert failed.first_time
     await tick()
@@ -297,7 +297,7 @@ async def test_fail_batch_twice_and_apply_after_it_change_nothing(store: Store) 
 async def test_fail_batch_without_a_staged_batch_is_a_store_error(store: Store) -> None:
     run = await begin(store)
     await stage_all(store, run, [[job(1)]])
-    fetched = await store.mark_run_fetched(run.id, 2)  # batch 1 was never staged
+    fetched = await store.mark_run_staged(run.id, 2)  # batch 1 was never staged
     with pytest.raises(StoreError):
         await store.fail_batch(run.id, 1, REASON, MESSAGE)
     with pytest.raises(StoreError):

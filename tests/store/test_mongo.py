@@ -60,7 +60,7 @@ async def fetched_run(store: MongoStore, batches: Sequence[Sequence[StagedEntry]
     await store.mark_run_running(run.id)
     for n, entries in enumerate(batches):
         await store.stage_batch(run.id, n, entries)
-    return await store.mark_run_fetched(run.id, len(batches))
+    return await store.mark_run_staged(run.id, len(batches))
 
 
 # --- set-up -------------------------------------------------------------------------------

@@ -62,14 +62,14 @@ def raw(client: MongomockAsyncClient, collection: str) -> Any:
 
 
 async def run_of(store: MongoStore, ids: Sequence[int], feed: str = FEED) -> ImportRun:
-    """A whole run listing jobs `ids` in one batch (none: closed by mark_run_fetched)."""
+    """A whole run listing jobs `ids` in one batch (none: closed by mark_run_staged)."""
     run, created = await store.start_or_get_run(feed, "test")
     assert created
     await store.mark_run_running(run.id)
     batches = [[job(i) for i in ids]] if ids else []
     for n, entries in enumerate(batches):
         await store.stage_batch(run.id, n, entries)
-    closed = await store.mark_run_fetched(run.id, len(batches))
+    closed = await store.mark_run_staged(run.id, len(batches))
     for n, entries in enumerate(batches):
         closed = (await store.apply_batch(run.id, n, entries)).run
     assert closed.status.is_final
@@ -247,7 +247,7 @@ async def test_a_closer_that_dies_after_sweeping_is_healed_by_the_next_delivery(
     run, _ = await store.start_or_get_run(FEED, "test")
     await store.mark_run_running(run.id)
     await store.stage_batch(run.id, 0, [job(1)])
-    await store.mark_run_fetched(run.id, 1)
+    await store.mark_run_staged(run.id, 1)
 
     real_sweep = mongo_runs.sweep
     crashes = [RuntimeError("worker killed")]
@@ -303,7 +303,7 @@ async def test_not_modified_sweeps_only_links_already_missing(
     missing = await run_of(store, [1])
     run, _ = await store.start_or_get_run(FEED, "cron")
     await store.mark_run_running(run.id)
-    closed = await store.finish_run_early(run.id, RunStatus.NOT_MODIFIED)
+    closed = await store.close_run_early(run.id, RunStatus.NOT_MODIFIED)
     assert closed is not None
     assert (link(client, 1)["missed"], link(client, 2)) == (
         0,

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from jobimport.errors import StoreError, StoreUnavailable
-from jobimport.models import FeedState, ItemFailure, Job, RunCounts, RunStatus
-from jobimport.store import open_store, utc_now
+from jobimport.models import FeedState, ItemFailure, Job, RunCounts, RunStatus, utc_now
+from jobimport.store import open_store
 from jobimport.store.base import SCHEMA_VERSION, JobQuery, RunQuery, Store
 from jobimport.store.sqlite import SqliteStore
 from jobimport.store.sqlite.queries import translate
@@ -59,7 +59,7 @@ async def full_run(store: Store, feed: str, entries: list[Job | ItemFailure]) ->
     run, _ = await store.start_or_get_run(feed, "test")
     await store.mark_run_running(run.id)
     await store.stage_batch(run.id, 0, entries)
-    await store.mark_run_fetched(run.id, 1)
+    await store.mark_run_staged(run.id, 1)
     await store.apply_batch(run.id, 0, entries)
     return run.id
 
@@ -70,7 +70,7 @@ async def test_data_survives_close_and_reopen(db: Path) -> None:
     run_id = await full_run(store, FEED, [job(1), job(2)])
     pending, _ = await store.start_or_get_run(OTHER, "test")
     await store.stage_batch(pending.id, 0, [job(3)])
-    await store.save_feed(FeedState(url=FEED, etag='"e"', consecutive_failures=1))
+    await store.save_feed_run_state(FeedState(url=FEED, etag='"e"', consecutive_failures=1))
     before = await store.get_run(run_id)
     await store.close()
 
@@ -98,7 +98,7 @@ async def test_two_stores_on_one_file_see_each_others_writes(
     assert (same.id, created_again) == (run.id, False)
     await worker.mark_run_running(run.id)
     await worker.stage_batch(run.id, 0, [job(1)])
-    await worker.mark_run_fetched(run.id, 1)
+    await worker.mark_run_staged(run.id, 1)
     assert await web.load_staged_batch(run.id, 0) == [job(1)]
     await worker.apply_batch(run.id, 0, [job(1)])
     seen = await web.get_run(run.id)
@@ -126,7 +126,7 @@ async def test_concurrent_applies_from_two_stores_count_a_shared_job_new_once(
         run, _ = await store.start_or_get_run(feed, "test")
         await store.mark_run_running(run.id)
         await store.stage_batch(run.id, 0, [job(1)])
-        await store.mark_run_fetched(run.id, 1)
+        await store.mark_run_staged(run.id, 1)
         runs.append(run)
     outcomes = await asyncio.gather(
         web.apply_batch(runs[0].id, 0, [job(1)]), worker.apply_batch(runs[1].id, 0, [job(1)])
@@ -277,7 +277,7 @@ async def test_times_and_run_ids_come_from_the_clock(db: Path) -> None:
         assert int(run.id[:12], 16) == int(now[0].timestamp() * 1000)
         await store.mark_run_running(run.id)
         now[0] += timedelta(seconds=1, milliseconds=500)
-        await store.mark_run_fetched(run.id, 0)
+        await store.mark_run_staged(run.id, 0)
         closed = await store.get_run(run.id)
         assert closed is not None
         assert (closed.started_at, closed.finished_at) == (now[0] - timedelta(seconds=1.5), now[0])

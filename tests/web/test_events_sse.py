@@ -100,7 +100,7 @@ async def not_due(settings: Settings, url: str) -> None:
     await store.open()
     try:
         later = datetime.now(UTC) + timedelta(days=1)
-        await store.save_feed(FeedState(url=url, next_run_at=later))
+        await store.save_feed_run_state(FeedState(url=url, next_run_at=later))
     finally:
         await store.close()
 

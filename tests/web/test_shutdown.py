@@ -49,7 +49,7 @@ async def _reopen_run(client: Client, run_id: str) -> str:
     try:
         run = await store.get_run(run_id)
         assert run is not None
-        assert run.fetched  # the fetch task was not cut: the whole document is staged
+        assert run.staged  # the fetch task was not cut: the whole document is staged
         return run.status.value
     finally:
         await store.close()

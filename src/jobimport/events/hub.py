@@ -82,7 +82,7 @@ class EventBus(Protocol):
 
     async def publish(self, event: RunEvent) -> None: ...
 
-    async def listen(self, last_event_id: str | None = None) -> Subscription:
+    async def subscribe(self, last_event_id: str | None = None) -> Subscription:
         """Subscribe; events after `last_event_id` (when still kept) are delivered first."""
 
     def unsubscribe(self, sub: Subscription) -> None: ...
@@ -152,17 +152,13 @@ class Hub:
         self._replay.append(envelope)
         self._fanout.deliver(envelope)
 
-    def subscribe(self, last_event_id: str | None = None) -> Subscription:
+    async def subscribe(self, last_event_id: str | None = None) -> Subscription:
         """A new subscription, first fed the buffered events after `last_event_id` (if given)."""
         sub = self._fanout.add(0)
         if last_event_id is not None and last_event_id.isdigit():
             after = int(last_event_id)
             sub.replay(e for e in self._replay if e.order[0] > after)
         return sub
-
-    async def listen(self, last_event_id: str | None = None) -> Subscription:
-        """`subscribe` as the EventBus protocol spells it."""
-        return self.subscribe(last_event_id)
 
     def unsubscribe(self, sub: Subscription) -> None:
         self._fanout.subscribers.discard(sub)

@@ -118,7 +118,7 @@ class RedisBus:
             self.dropped += 1
             log.warning("event not published; Redis unavailable", type=event.type, error=str(exc))
 
-    async def listen(self, last_event_id: str | None = None) -> Subscription:
+    async def subscribe(self, last_event_id: str | None = None) -> Subscription:
         await self.start()
         sub = self._fanout.add(0)  # first: live events from now on are queued, none missed
         after = parse_stream_id(last_event_id)

@@ -19,15 +19,9 @@ from typing import Any
 import structlog
 
 from jobimport.queue.base import RetryLater, TaskContext
-from jobimport.queue.inspect import (
-    FAILED_WINDOW_S,
-    KINDS,
-    MAX_FAILED_KEPT,
-    Kind,
-    KindCounts,
-    QueueSnapshot,
-    kind_of_task,
-)
+from jobimport.queue.failures import FAILED_WINDOW_S, MAX_FAILED_KEPT
+from jobimport.queue.names import KINDS, Kind, kind_of_task
+from jobimport.queue.snapshot import KindCounts, QueueSnapshot
 
 Handler = Callable[..., Awaitable[None]]
 log = structlog.get_logger(__name__)

@@ -44,7 +44,7 @@ class Tasks:
                 if ctx.final_try:
                     raise  # the reconciler enqueues the run again once the store is back
                 raise RetryLater(retry_delay(self.settings, ctx), "store unavailable") from exc
-            if run.fetched and not run.status.is_final:
+            if run.staged and not run.status.is_final:
                 await self.enqueue_batches(run_id)
 
     async def enqueue_batches(self, run_id: str) -> int:

@@ -17,9 +17,9 @@ from arq import ArqRedis, Retry, cron
 from arq.worker import Function, Worker, func
 from redis.exceptions import RedisError
 
-from jobimport.queue.arq_io import create_arq_pool, deserialize, serialize
+from jobimport.queue.arq_producer import create_arq_pool, deserialize, serialize
 from jobimport.queue.base import RetryLater, TaskContext
-from jobimport.queue.inspect import track_failures
+from jobimport.queue.failures import track_failures
 from jobimport.queue.names import BATCH, FETCH, health_check_key, tick_job_name
 from jobimport.queue.tasks import Tasks
 from jobimport.settings import Settings

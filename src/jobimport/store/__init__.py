@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
+
+from jobimport.models import utc_now
 
 if TYPE_CHECKING:
     from jobimport.store.base import Store
 
 SQLITE_PREFIX = "sqlite:///"
 MONGO_PREFIXES = ("mongodb://", "mongodb+srv://")
-
-
-def utc_now() -> datetime:
-    """The default clock of every backend."""
-    return datetime.now(UTC)
 
 
 def sqlite_path(database_url: str) -> str:

@@ -20,7 +20,7 @@ Contract (tested by tests/store/test_contract*.py against every backend):
   Expiry is done once per run, in the step that closes it (or, where a backend cannot do it in
   that step, idempotently right after it).
 - A cancelled run (`cancel_run`) is final: later batch steps change nothing and return
-  `first_time=False`; staging and `mark_run_fetched` leave it as it is.
+  `first_time=False`; staging and `mark_run_staged` leave it as it is.
 """
 
 from __future__ import annotations
@@ -191,7 +191,7 @@ class Store(Protocol):
         """Remove an API or ADHOC feed (its jobs, runs and job links stay). False when no such
         feed exists or it is a CONFIG feed (nothing changes)."""
 
-    async def save_feed(self, state: FeedState) -> None:
+    async def save_feed_run_state(self, state: FeedState) -> None:
         """Write the run state of `state.url` (validators, last run, failure streak, next run,
         alerted_at); its settings and origin are kept. A missing feed (deleted while its run
         was in flight, or imported once by URL) is inserted unregistered: ADHOC, with this run
@@ -218,7 +218,7 @@ class Store(Protocol):
         """queued → running (sets started_at once, counts an attempt). A run already running stays
         running (a redelivered fetch task). Returns None if the run is final or unknown."""
 
-    async def finish_run_early(
+    async def close_run_early(
         self,
         run_id: str,
         status: RunStatus,
@@ -235,7 +235,7 @@ class Store(Protocol):
     async def stage_batch(self, run_id: str, n: int, entries: Sequence[StagedEntry]) -> None:
         """Store batch `n` (0-based) of the run: its jobs and item failures in document order."""
 
-    async def mark_run_fetched(
+    async def mark_run_staged(
         self,
         run_id: str,
         batches_total: int,

@@ -17,7 +17,8 @@ from aiohttp import web
 from aiohttp_sse import EventSourceResponse
 
 from jobimport.errors import SettingsError
-from jobimport.feeds.fetch import make_client_session
+from jobimport.models import utc_now
+from jobimport.reader.fetch import make_client_session
 from jobimport.runtime import (
     ROLES,
     Role,
@@ -28,7 +29,6 @@ from jobimport.runtime import (
     store_context,
 )
 from jobimport.settings import Settings
-from jobimport.store import utc_now
 from jobimport.web import keys
 from jobimport.web.admin.routes import add_admin_routes
 from jobimport.web.api.docs import type_of

@@ -99,7 +99,7 @@ class Metrics:
         """Observe every event on the bus until cancelled; resume after falling behind."""
         last: str | None = None
         while True:
-            sub = await bus.listen(last)
+            sub = await bus.subscribe(last)
             try:
                 while (envelope := await sub.get()) is not None:
                     last = envelope.id

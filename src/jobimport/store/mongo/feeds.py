@@ -1,5 +1,5 @@
 """Feeds on MongoDB: settings written by people (`add_feed`, `update_feed`), run state written by
-the pipeline (`save_feed`), and the origin that says which feeds are listed.
+the pipeline (`save_feed_run_state`), and the origin that says which feeds are listed.
 
 A feed document's `_id` is its URL; `feed_id` (models.feed_id of the URL) is stored beside it for
 the API's lookups. Headers are stored as a list of {name, value} pairs, not as a subdocument,
@@ -47,7 +47,7 @@ def _dt(value: datetime | None) -> datetime | None:
 
 
 def run_state_fields(state: FeedState) -> Doc:
-    """What `save_feed` writes: the pipeline's view of the feed (models.FEED_RUN_STATE)."""
+    """What `save_feed_run_state` writes: the pipeline's view of a feed (FEED_RUN_STATE)."""
     fields = {name: getattr(state, name) for name in FEED_RUN_STATE}
     return {name: _dt(v) if isinstance(v, datetime) else v for name, v in fields.items()}
 
@@ -198,8 +198,8 @@ async def delete(feeds: Collection, id_: str, expiry: Expiry) -> bool:
 
 
 async def save(feeds: Collection, state: FeedState) -> None:
-    """Store.save_feed: the run state only; a missing feed comes back unregistered (ADHOC),
-    never with settings or headers."""
+    """Store.save_feed_run_state: the run state only; a missing feed comes back unregistered
+    (ADHOC), never with settings or headers."""
     inserted = feed_doc(state.run_state_only())
     for key in ("_id", "feed_id", *run_state_fields(state)):
         del inserted[key]

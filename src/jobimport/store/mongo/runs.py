@@ -89,8 +89,8 @@ async def mark_fetched(
     now: datetime,
     expiry: Expiry,
 ) -> Doc:
-    """Store.mark_run_fetched: set batches_total (and `fields`) once, on a run in flight that
-    `finish_run_early` is not closing."""
+    """Store.mark_run_staged: set batches_total (and `fields`) once, on a run in flight that
+    `close_run_early` is not closing."""
     doc = await runs.find_one_and_update(
         {
             "_id": run_id,
@@ -172,7 +172,7 @@ async def close_run(
     )
 
 
-async def finish_early(
+async def close_early(
     runs: Collection,
     staged: Collection,
     run_id: str,
@@ -181,7 +181,7 @@ async def finish_early(
     now: datetime,
     expiry: Expiry,
 ) -> Doc | None:
-    """Store.finish_run_early: close a run in flight that is not fetched, with `fields`."""
+    """Store.close_run_early: close a run in flight that is not fetched, with `fields`."""
     doc = await runs.find_one({"_id": run_id})
     if doc is None or not doc.get("in_flight") or doc.get("batches_total") is not None:
         return None

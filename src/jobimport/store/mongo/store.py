@@ -29,8 +29,9 @@ from jobimport.models import (
     RunStatus,
     StagedEntry,
     new_run_id,
+    utc_now,
 )
-from jobimport.store import codec, utc_now
+from jobimport.store import codec
 from jobimport.store.base import (
     ApplyOutcome,
     JobQuery,
@@ -66,7 +67,7 @@ from jobimport.store.mongo.queries import (
 )
 from jobimport.store.mongo.runs import (
     cancel,
-    finish_early,
+    close_early,
     mark_fetched,
     mark_running,
     prune,
@@ -158,7 +159,7 @@ class MongoStore:
         return await feeds.delete(self._feeds, feed_id, self._expiry)
 
     @translate_errors
-    async def save_feed(self, state: FeedState) -> None:
+    async def save_feed_run_state(self, state: FeedState) -> None:
         await feeds.save(self._feeds, state)
 
     # runs
@@ -203,7 +204,7 @@ class MongoStore:
         return None if doc is None else run_from_doc(doc)
 
     @translate_errors
-    async def finish_run_early(
+    async def close_run_early(
         self,
         run_id: str,
         status: RunStatus,
@@ -212,9 +213,9 @@ class MongoStore:
         fetch: FetchInfo | None = None,
     ) -> ImportRun | None:
         if not status.is_final:
-            raise ValueError(f"finish_run_early needs a final status, got {status.value}")
+            raise ValueError(f"close_run_early needs a final status, got {status.value}")
         fields = {"error": codec.error_to_dict(error), "fetch": codec.fetch_to_dict(fetch)}
-        closed = await finish_early(
+        closed = await close_early(
             self._runs, self._staged, run_id, status, fields, self._now(), self._expiry
         )
         return None if closed is None else run_from_doc(closed)
@@ -228,7 +229,7 @@ class MongoStore:
         await staging.stage(self._runs, self._staged, run_id, n, entries, self._now())
 
     @translate_errors
-    async def mark_run_fetched(
+    async def mark_run_staged(
         self,
         run_id: str,
         batches_total: int,

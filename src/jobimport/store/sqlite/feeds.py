@@ -1,6 +1,7 @@
 """Feeds of the SQLite store: settings written by people (`add_feed`, `update_feed`), run state
-written by the pipeline (`save_feed`), and the origin that says which feeds are listed. Each
-function runs inside the caller's transaction on the store thread (`BEGIN IMMEDIATE` for writes)."""
+written by the pipeline (`save_feed_run_state`), and the origin that says which feeds are
+listed. Each function runs inside the caller's transaction on the store thread (`BEGIN
+IMMEDIATE` for writes)."""
 
 from __future__ import annotations
 
@@ -166,7 +167,7 @@ def delete(conn: Conn, id_: str, expire_after_runs: int) -> bool:
 
 
 def save(conn: Conn, state: FeedState) -> None:
-    """Store.save_feed: the run state only; settings and origin are the stored ones, and a
+    """Store.save_feed_run_state: the run state only; settings and origin are the stored ones, and a
     missing feed comes back unregistered (ADHOC), never with settings or headers."""
     assignments = ", ".join(f"{c} = excluded.{c}" for c in FEED_RUN_STATE)
     conn.execute(

@@ -119,7 +119,7 @@ def mark_running(conn: Conn, run_id: str, now: datetime) -> ImportRun | None:
     return load_run(conn, run_id) if cursor.rowcount else None
 
 
-def finish_early(
+def close_early(
     conn: Conn,
     run_id: str,
     status: RunStatus,
@@ -129,7 +129,7 @@ def finish_early(
     expire_after_runs: int,
 ) -> ImportRun | None:
     run = load_run(conn, run_id)
-    if run is None or run.fetched or run.status.is_final:
+    if run is None or run.staged or run.status.is_final:
         return None
     conn.execute(
         "UPDATE import_logs SET error = ?, fetch = ? WHERE id = ?",
@@ -150,7 +150,7 @@ def mark_fetched(
     expire_after_runs: int,
 ) -> ImportRun:
     run = known_run(conn, run_id)
-    if run.fetched or run.status.is_final:  # a cancelled run stays as it is
+    if run.staged or run.status.is_final:  # a cancelled run stays as it is
         return run
     conn.execute(
         "UPDATE import_logs SET batches_total = ?, fetch = ?, error = ?, updated_at = ?"

@@ -27,7 +27,7 @@ def stage(conn: Conn, run_id: str, n: int, entries: Sequence[StagedEntry], stamp
     run = known_run(conn, run_id)
     # Once fetched, the staged batches are what the batch tasks apply: a late fetch task (a
     # redelivery racing the first) must not change them. A final run (cancelled) takes none.
-    if run.fetched or run.status.is_final:
+    if run.staged or run.status.is_final:
         return
     conn.execute(
         "INSERT OR REPLACE INTO staged_batches (run_id, n, entries, staged_at) VALUES (?, ?, ?, ?)",

@@ -27,8 +27,8 @@ from jobimport.models import (
     RunCounts,
     RunStatus,
     StagedEntry,
+    utc_now,
 )
-from jobimport.store import utc_now
 from jobimport.store.base import (
     ApplyOutcome,
     JobQuery,
@@ -193,7 +193,7 @@ class SqliteStore:
     async def delete_feed(self, feed_id: str) -> bool:
         return await self._write(lambda conn: feeds.delete(conn, feed_id, self._expire_after))
 
-    async def save_feed(self, state: FeedState) -> None:
+    async def save_feed_run_state(self, state: FeedState) -> None:
         await self._write(lambda conn: feeds.save(conn, state))
 
     # --- runs -----------------------------------------------------------------------------
@@ -228,7 +228,7 @@ class SqliteStore:
     async def mark_run_running(self, run_id: str) -> ImportRun | None:
         return await self._write(lambda conn: runs.mark_running(conn, run_id, self._clock()))
 
-    async def finish_run_early(
+    async def close_run_early(
         self,
         run_id: str,
         status: RunStatus,
@@ -237,9 +237,9 @@ class SqliteStore:
         fetch: FetchInfo | None = None,
     ) -> ImportRun | None:
         if not RunStatus(status).is_final:
-            raise ValueError(f"finish_run_early needs a final status, not {status!r}")
+            raise ValueError(f"close_run_early needs a final status, not {status!r}")
         return await self._write(
-            lambda conn: runs.finish_early(
+            lambda conn: runs.close_early(
                 conn, run_id, RunStatus(status), error, fetch, self._clock(), self._expire_after
             )
         )
@@ -252,7 +252,7 @@ class SqliteStore:
     async def stage_batch(self, run_id: str, n: int, entries: Sequence[StagedEntry]) -> None:
         await self._write(lambda conn: staging.stage(conn, run_id, n, entries, self._now()))
 
-    async def mark_run_fetched(
+    async def mark_run_staged(
         self,
         run_id: str,
         batches_total: int,

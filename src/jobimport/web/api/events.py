@@ -35,7 +35,7 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
     ) as resp:
         streams = app[keys.STREAMS]
         streams.add(resp)
-        sub = await bus.listen(resp.last_event_id)
+        sub = await bus.subscribe(resp.last_event_id)
         try:
             await resp.write(f"retry: {RETRY_MS}\n: connected\n\n".encode())
             await _pump(resp, sub)

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from jobimport.errors import FeedError
-from jobimport.feeds.netguard import check_url
+from jobimport.feed_policy import next_run_at, parse_schedule
 from jobimport.models import (
     FeedOrigin,
     FeedState,
@@ -25,7 +25,7 @@ from jobimport.models import (
     fetch_json,
 )
 from jobimport.preview import preview_feed
-from jobimport.schedule import next_run_at, parse_schedule
+from jobimport.reader.netguard import check_url
 from jobimport.store.base import RunQuery
 from jobimport.web import keys
 from jobimport.web.api.params import paging, parse_query, query_key, read_json_body

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from jobimport.queue.inspect import KindCounts
+from jobimport.queue.snapshot import KindCounts
 from jobimport.web import keys
 from jobimport.web.api.params import parse_query
 from jobimport.web.api.schemas import NoQuery

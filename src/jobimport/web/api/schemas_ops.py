@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from jobimport.feeds.headers import check_feed_headers
-from jobimport.schedule import parse_schedule
+from jobimport.feed_policy import parse_schedule
+from jobimport.reader.headers import check_feed_headers
 from jobimport.web.api.schemas import FailureOut, FeedErrorOut, HttpOut
 
 MAX_URL_CHARS = 2048

@@ -38,9 +38,6 @@ class RawItem:
                 return element
         return None
 
-    def find_all(self, local: str, ns: str | None = None) -> list[RawElement]:
-        return [e for e in self.elements if e.local == local and e.ns == ns]
-
     def to_json(self) -> dict[str, Any]:
         """The item as JSON, xmltodict-style: text-only elements become strings, attributes `@name`,
         mixed text `#text`, repeated names become lists. Element names keep their prefixes."""

@@ -17,8 +17,8 @@ from typing import Any, cast
 from lxml import etree
 
 from jobimport.errors import FeedError
-from jobimport.feeds.raw import RawElement, RawItem
 from jobimport.models import FeedFailureReason
+from jobimport.reader.raw import RawElement, RawItem
 
 __all__ = ["FeedParser", "iter_items"]
 

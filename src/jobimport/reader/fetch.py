@@ -23,10 +23,10 @@ from aiohttp import hdrs
 from yarl import URL
 
 from jobimport.errors import FeedError
-from jobimport.feeds.httperrors import blocked, network_error, status_error, total_timeout
-from jobimport.feeds.netguard import GuardedResolver, check_url, url_guard
-from jobimport.feeds.sniff import challenge_marker, not_xml_reason
 from jobimport.models import FeedFailureReason, FetchInfo
+from jobimport.reader.httperrors import blocked, network_error, status_error, total_timeout
+from jobimport.reader.netguard import GuardedResolver, check_url, url_guard
+from jobimport.reader.sniff import challenge_marker, not_xml_reason
 from jobimport.settings import Settings
 
 CHUNK_SIZE = 64 * 1024

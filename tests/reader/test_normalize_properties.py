@@ -11,9 +11,10 @@ from urllib.parse import urlsplit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobimport.feeds.dates import parse_date
-from jobimport.feeds.markup import clean_text
-from jobimport.feeds.normalize import (
+from jobimport.models import ItemFailure, ItemFailureReason, Job
+from jobimport.reader.dates import parse_date
+from jobimport.reader.markup import clean_text
+from jobimport.reader.normalize import (
     CONTENT_NS,
     DC_NS,
     JOBICY_NS,
@@ -21,9 +22,8 @@ from jobimport.feeds.normalize import (
     Normalizer,
     content_hash_of,
 )
-from jobimport.feeds.raw import RawElement, RawItem
-from jobimport.feeds.urls import resolve_http_url
-from jobimport.models import ItemFailure, ItemFailureReason, Job
+from jobimport.reader.raw import RawElement, RawItem
+from jobimport.reader.urls import resolve_http_url
 
 # Whole items cost more to generate than strings; these counts keep the file to a few seconds.
 # (Run once with 3000 examples per test while writing it: nothing found.)

@@ -1,45 +1,29 @@
-"""What the queue holds now, by kind of task: the data behind `GET /api/queue`.
+"""What the queue holds now, by kind of task: the data behind `GET /api/queue`. Reads only.
 
-`snapshot_arq` reads what arq keeps in Redis for a queue; `LocalQueue.snapshot()` reports the
-in-process queue the same way. Both give a `QueueSnapshot`.
-
-Recently failed tasks (arq): the worker runs with `keep_result=0`, on purpose (a kept result
-makes arq refuse the same job id, which the reconciler reuses to re-enqueue a stuck run), so arq
-itself remembers no failure. Failures are recorded instead in a sorted set of our own next to the
-queue (`failed_key`), by `record_failure`, which the worker's task functions call through
-`track_failures`; entries older than `FAILED_WINDOW_S` are dropped as new ones are added, and the
-key expires when no task has failed for that long.
+`snapshot_arq` reads what arq keeps in Redis for a queue, and the failures `failures.py`
+records; `LocalQueue.snapshot()` reports the in-process queue the same way. Both give a
+`QueueSnapshot`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import structlog
-from arq import ArqRedis, Retry
+from arq import ArqRedis
 from arq.constants import in_progress_key_prefix
-from arq.typing import WorkerCoroutine
-from redis.exceptions import RedisError
 
-from jobimport.queue.names import BATCH, FETCH, TICK
+from jobimport.queue.failures import FAILED_WINDOW_S, failed_key, wall_clock_ms
+from jobimport.queue.names import KINDS, Kind, kind_of_job_id
 
 log = structlog.get_logger(__name__)
 
-Kind = Literal["fetch", "batch", "tick", "other"]
-KINDS: tuple[Kind, ...] = ("fetch", "batch", "tick", "other")
 Backend = Literal["arq", "local"]
 _KIND_NAMES: dict[str, Kind] = {kind: kind for kind in KINDS}
 
-FAILED_WINDOW_S = 3600.0
-"""How far back "recently failed" looks, on both queues."""
-MAX_FAILED_KEPT = 10_000
-"""Cap on the failure entries kept per queue, whatever the window."""
 HEAD = 1000
 """How many of the oldest ready entries are checked for an in-progress key (running)."""
 SAMPLE = 1000
@@ -99,84 +83,6 @@ class QueueSnapshot:
             "failedWindowS": self.failed_window_s,
             "exact": self.exact,
         }
-
-
-def kind_of_task(task: str) -> Kind:
-    """The kind of a task by its name (names.py); the tick's cron name carries its queue."""
-    if task == FETCH:
-        return "fetch"
-    if task == BATCH:
-        return "batch"
-    if task == TICK or task.startswith(TICK + ":"):
-        return "tick"
-    return "other"
-
-
-def kind_of_job_id(job_id: str) -> Kind:
-    """The kind of an arq job by its deterministic id (names.py): `run:<id>:fetch`,
-    `run:<id>:batch:<n>`, and the tick's `jobimport.tick:<queue>:<slot ms>`."""
-    if job_id.startswith("run:"):
-        if job_id.endswith(":fetch"):
-            return "fetch"
-        if job_id.rpartition(":")[0].endswith(":batch"):
-            return "batch"
-    if job_id.startswith(TICK + ":"):
-        return "tick"
-    return "other"
-
-
-def failed_key(queue_name: str) -> str:
-    """Our sorted set of the queue's recent failures: member `<kind>|<job id>|<ms>`, score ms."""
-    return f"{queue_name}:failed"
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)  # arq scores jobs by the wall clock in ms
-
-
-async def record_failure(
-    redis: ArqRedis, queue_name: str, job_id: str, *, now_ms: int | None = None
-) -> None:
-    """Remember that `job_id` ended in failure for good. Never raises: it is called while a
-    task's own error propagates, and losing a count is better than masking that error."""
-    now = _now_ms() if now_ms is None else now_ms
-    window_ms = int(FAILED_WINDOW_S * 1000)
-    key = failed_key(queue_name)
-    try:
-        async with redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(key, {f"{kind_of_job_id(job_id)}|{job_id}|{now}": now})
-            pipe.zremrangebyscore(key, "-inf", now - window_ms)
-            pipe.zremrangebyrank(key, 0, -(MAX_FAILED_KEPT + 1))
-            pipe.pexpire(key, window_ms)
-            await pipe.execute()
-    except (RedisError, OSError) as exc:
-        log.warning("task failure not recorded", job_id=job_id, error=str(exc))
-
-
-def track_failures(
-    task: WorkerCoroutine, queue_name: str, *, timeout_s: float | None = None
-) -> WorkerCoroutine:
-    """Wrap an arq task function so that ending in failure for good is recorded
-    (`record_failure`). `Retry` is not a failure; any other exception is (arq does not retry
-    it). arq's own timeout cancels the task, which looks like a shutdown from inside: to count
-    timeouts, pass `timeout_s` and give arq a slightly longer timeout, so this one fires first
-    and ends the task with TimeoutError (a final failure in arq too). Jobs arq fails before
-    running them (max tries exceeded on redelivery, definition expired) are not counted."""
-
-    @functools.wraps(task)
-    async def tracked(ctx: dict[Any, Any], *args: Any, **kwargs: Any) -> Any:
-        try:
-            if timeout_s is None:
-                return await task(ctx, *args, **kwargs)
-            async with asyncio.timeout(timeout_s):
-                return await task(ctx, *args, **kwargs)
-        except Retry:
-            raise
-        except Exception:
-            await record_failure(ctx["redis"], queue_name, ctx["job_id"])
-            raise
-
-    return tracked
 
 
 def _spread(lo: int, hi: int) -> list[tuple[int, int]]:
@@ -243,7 +149,7 @@ async def snapshot_arq(
     SAMPLE_CHUNKS runs spread over it, and `exact` is False. arq's `queued_jobs()` and
     `all_job_results()` are not used: they read every job (and KEYS the whole database).
     """
-    now = _now_ms() if now_ms is None else now_ms
+    now = wall_clock_ms() if now_ms is None else now_ms
     failures = failed_key(queue_name)
     since = now - int(FAILED_WINDOW_S * 1000)
     async with redis.pipeline(transaction=True) as pipe:

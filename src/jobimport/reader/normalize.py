@@ -10,12 +10,12 @@ from __future__ import annotations
 import functools
 import re
 
-from jobimport.feeds import markup
-from jobimport.feeds.dates import parse_date
-from jobimport.feeds.identity import content_hash, content_hash_of, external_id
-from jobimport.feeds.raw import RawElement, RawItem
-from jobimport.feeds.urls import feed_base, resolve_http_url, source_for
 from jobimport.models import ItemFailure, ItemFailureReason, Job
+from jobimport.reader import markup
+from jobimport.reader.dates import parse_date
+from jobimport.reader.identity import content_hash, content_hash_of, external_id
+from jobimport.reader.raw import RawElement, RawItem
+from jobimport.reader.urls import feed_base, resolve_http_url, source_for
 
 __all__ = [
     "MAX_DESCRIPTION_BYTES",

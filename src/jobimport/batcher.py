@@ -1,31 +1,9 @@
-"""Reading a document into entries and cutting them into staged batches: the CPU-bound half of
-a fetch, shared by the import pipeline and the preview of a feed."""
+"""Cutting a document's entries into the batches the pipeline stages: BATCH_SIZE entries, or
+fewer when they would make a stored batch too large."""
 
 from __future__ import annotations
 
-from jobimport.errors import FeedError
-from jobimport.feeds.normalize import Normalizer
-from jobimport.feeds.parse import FeedParser
 from jobimport.models import ItemFailure, StagedEntry
-
-
-class DocumentReader:
-    """Parses and normalizes one document, chunk by chunk. Runs in a worker thread: CPU-bound."""
-
-    def __init__(self, feed_url: str) -> None:
-        self._parser = FeedParser()
-        self._normalize = Normalizer(feed_url)
-
-    def feed(self, chunk: bytes) -> list[StagedEntry]:
-        return [self._normalize(raw) for raw in self._parser.feed(chunk)]
-
-    def close(self) -> list[StagedEntry]:
-        return [self._normalize(raw) for raw in self._parser.close()]
-
-    @property
-    def error(self) -> FeedError | None:
-        return self._parser.error
-
 
 MAX_BATCH_BYTES = 8 * 1024 * 1024
 """A staged batch is also cut at about this many bytes: MongoDB documents stop at 16 MiB."""

@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from jobimport.feeds.dates import parse_date
-from jobimport.feeds.markup import clean_text
-from jobimport.feeds.normalize import (
+from jobimport.models import ItemFailure, Job
+from jobimport.reader.dates import parse_date
+from jobimport.reader.markup import clean_text
+from jobimport.reader.normalize import (
     CONTENT_NS,
     DC_NS,
     JOBICY_NS,
@@ -25,9 +26,8 @@ from jobimport.feeds.normalize import (
     content_hash_of,
     source_for,
 )
-from jobimport.feeds.raw import RawElement, RawItem
-from jobimport.feeds.urls import canonical_url, resolve_http_url
-from jobimport.models import ItemFailure, Job
+from jobimport.reader.raw import RawElement, RawItem
+from jobimport.reader.urls import canonical_url, resolve_http_url
 
 Spec = (
     tuple[str | None, str | None, str, str]

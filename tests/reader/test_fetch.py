@@ -24,10 +24,10 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestServer
 
 from jobimport.errors import FeedError
-from jobimport.feeds import netguard
-from jobimport.feeds.fetch import CHUNK_SIZE, FeedResponse, make_client_session, open_feed
-from jobimport.feeds.httperrors import parse_retry_after
-from jobimport.feeds.sniff import not_xml_reason
+from jobimport.reader import netguard
+from jobimport.reader.fetch import CHUNK_SIZE, FeedResponse, make_client_session, open_feed
+from jobimport.reader.httperrors import parse_retry_after
+from jobimport.reader.sniff import not_xml_reason
 from jobimport.settings import Settings
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -7,8 +7,8 @@ import json
 import re
 from datetime import datetime
 
-from jobimport.feeds.urls import canonical_url, host_is, query_param, split_url
 from jobimport.models import Job
+from jobimport.reader.urls import canonical_url, host_is, query_param, split_url
 
 MAX_EXTERNAL_ID_CHARS = 512
 """A longer guid or link is replaced by its sha256 as the external id (index keys stay small)."""

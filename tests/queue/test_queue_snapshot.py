@@ -15,23 +15,22 @@ from arq import ArqRedis, Retry
 from arq.worker import Worker, func
 from redis.asyncio import Redis
 
-from jobimport.queue.arq_io import ArqProducer, create_arq_pool, deserialize, serialize
+from jobimport.queue.arq_producer import ArqProducer, create_arq_pool, deserialize, serialize
 from jobimport.queue.base import RetryLater, TaskContext
-from jobimport.queue.inspect import (
-    FAILED_WINDOW_S,
+from jobimport.queue.failures import FAILED_WINDOW_S, failed_key, record_failure, track_failures
+from jobimport.queue.local import LocalQueue
+from jobimport.queue.names import (
+    BATCH,
+    FETCH,
     KINDS,
-    SAMPLE,
-    KindCounts,
-    QueueSnapshot,
-    failed_key,
+    TICK,
+    batch_job_id,
+    fetch_job_id,
     kind_of_job_id,
     kind_of_task,
-    record_failure,
-    snapshot_arq,
-    track_failures,
+    tick_job_name,
 )
-from jobimport.queue.local import LocalQueue
-from jobimport.queue.names import BATCH, FETCH, TICK, batch_job_id, fetch_job_id, tick_job_name
+from jobimport.queue.snapshot import SAMPLE, KindCounts, QueueSnapshot, snapshot_arq
 from jobimport.settings import Settings
 from tests.queue.support import REDIS_URL, delete_keys, wait_until
 

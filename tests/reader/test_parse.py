@@ -20,14 +20,14 @@ from pathlib import Path
 import pytest
 
 from jobimport.errors import FeedError
-from jobimport.feeds.parse import (
+from jobimport.reader.parse import (
     MAX_ITEM_ELEMENTS,
     MAX_PROLOGUE_BYTES,
     FeedParser,
     _make_element,
     iter_items,
 )
-from jobimport.feeds.raw import RawElement, RawItem
+from jobimport.reader.raw import RawElement, RawItem
 
 JOBICY = "https://jobicy.com"
 CONTENT = "http://purl.org/rss/1.0/modules/content/"

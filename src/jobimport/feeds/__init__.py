@@ -1,1 +1,0 @@
-"""Ingestion stages: fetch, parse, normalize. No storage or queue imports."""
