@@ -1,13 +1,19 @@
-"""When a feed runs next: its schedule (an interval or a cron expression), the failure backoff and
-Retry-After. Pure functions of their arguments; the scheduler and the pipeline call them."""
+"""The feed-outcome policy: what a closed run means for its feed. When the feed runs next (its
+schedule, an interval or a cron expression, pushed back by the failure backoff and Retry-After),
+its failure streak, its validators for the next conditional GET, and whether to raise an alert.
+Pure functions of their arguments: the pipeline reads the feed, calls `feed_outcome`, and writes
+and announces what it returns."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Literal
 
 from croniter import croniter
+
+from jobimport.models import FeedState, ImportRun, RunStatus
 
 MAX_BACKOFF = timedelta(hours=24)
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$", re.IGNORECASE)
@@ -69,3 +75,78 @@ def next_run_at(
             due, finished_at + timedelta(seconds=min(retry_after_s, MAX_BACKOFF.total_seconds()))
         )
     return due
+
+
+AlertKind = Literal["failing", "recovered"]
+
+SUCCESSFUL = (RunStatus.SUCCEEDED, RunStatus.PARTIAL, RunStatus.NOT_MODIFIED)
+"""Runs that end a failure streak: the feed answered and something (or nothing new) was read."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOutcome:
+    """The feed's run state after a run, and the alert that run raises (None: none)."""
+
+    state: FeedState
+    alert: AlertKind | None
+
+
+def feed_outcome(
+    before: FeedState, run: ImportRun, *, default_schedule: str, alert_after_failures: int
+) -> FeedOutcome:
+    """What closed `run` means for its feed, as it stood `before`.
+
+    - A cancelled run (a person stopped it) is neither a success nor a failure: the streak stays
+      and no alert is raised. Succeeded, partial and not_modified reset the streak; others add 1.
+    - `failing` when the streak reaches `alert_after_failures` and the feed is not yet alerted
+      (`alerted_at` is set, so it fires once per streak); `recovered` at the first success of an
+      alerted feed (`alerted_at` cleared).
+    - The next run: the feed's schedule (else `default_schedule`) after the run, with the
+      failure backoff and the run's Retry-After.
+    - Validators (ETag, Last-Modified) are kept only from a run that read the whole document: a
+      304 must never hide items that a broken-off run missed. Item failures do not count: the
+      same bytes fail the same way."""
+    ok = run.status in SUCCESSFUL
+    finished = run.finished_at or run.created_at
+    cancelled = run.status is RunStatus.CANCELLED
+    if cancelled:
+        failures = before.consecutive_failures
+    else:
+        failures = 0 if ok else before.consecutive_failures + 1
+    alert = _alert(before, ok, failures, alert_after_failures, cancelled=cancelled)
+    alerted_at = before.alerted_at
+    if alert == "failing":
+        alerted_at = finished
+    elif alert == "recovered":
+        alerted_at = None
+    state = replace(
+        before,
+        last_run_id=run.id,
+        last_run_at=finished,
+        last_status=run.status.value,
+        last_success_at=finished if ok else before.last_success_at,
+        consecutive_failures=failures,
+        alerted_at=alerted_at,
+        next_run_at=next_run_at(
+            parse_schedule(before.schedule or default_schedule),
+            finished,
+            consecutive_failures=failures,
+            retry_after_s=run.error.retry_after_s if run.error else None,
+        ),
+    )
+    whole_read = run.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL) and run.error is None
+    if whole_read and run.fetch is not None:
+        state = replace(state, etag=run.fetch.etag, last_modified=run.fetch.last_modified)
+    return FeedOutcome(state, alert)
+
+
+def _alert(
+    before: FeedState, ok: bool, failures: int, alert_after: int, *, cancelled: bool
+) -> AlertKind | None:
+    if cancelled:
+        return None
+    if ok and before.alerted_at is not None:
+        return "recovered"
+    if not ok and before.alerted_at is None and failures >= alert_after:
+        return "failing"
+    return None

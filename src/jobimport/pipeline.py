@@ -13,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from typing import Literal
+from dataclasses import dataclass
 
 import aiohttp
 import structlog
@@ -30,7 +29,7 @@ from jobimport.events.types import (
     RunStarted,
     discard,
 )
-from jobimport.feed_policy import next_run_at, parse_schedule
+from jobimport.feed_policy import feed_outcome
 from jobimport.models import (
     FeedErrorInfo,
     FeedState,
@@ -44,9 +43,6 @@ from jobimport.settings import Settings
 from jobimport.store.base import Store
 
 log = structlog.get_logger(__name__)
-
-SUCCESSFUL = (RunStatus.SUCCEEDED, RunStatus.PARTIAL, RunStatus.NOT_MODIFIED)
-
 
 MAX_RETRY_AFTER_S = 300.0
 """A Retry-After longer than this fails the run (the feed's next run waits) instead of a retry."""
@@ -276,57 +272,20 @@ class Pipeline:
         await self.publish(RunFinished(run))
 
     async def _record_feed_outcome(self, run: ImportRun) -> None:
+        """Write what the closed run means for its feed (see `feed_policy.feed_outcome`) and
+        announce the alert it raises, if any."""
         before = await self.store.get_feed(run.feed_url) or FeedState(url=run.feed_url)
-        ok = run.status in SUCCESSFUL
-        finished = run.finished_at or run.created_at
-        cancelled = run.status is RunStatus.CANCELLED
-        if cancelled:  # a person stopped it: neither a success nor a failure
-            failures = before.consecutive_failures
-        else:
-            failures = 0 if ok else before.consecutive_failures + 1
-        alert = self._alert_kind(before, ok, failures, cancelled=cancelled)
-        alerted_at = before.alerted_at
-        if alert == "failing":
-            alerted_at = finished
-        elif alert == "recovered":
-            alerted_at = None
-        state = replace(
+        outcome = feed_outcome(
             before,
-            last_run_id=run.id,
-            last_run_at=finished,
-            last_status=run.status.value,
-            last_success_at=finished if ok else before.last_success_at,
-            consecutive_failures=failures,
-            alerted_at=alerted_at,
-            next_run_at=next_run_at(
-                parse_schedule(before.schedule or self.settings.schedule),
-                finished,
-                consecutive_failures=failures,
-                retry_after_s=run.error.retry_after_s if run.error else None,
-            ),
+            run,
+            default_schedule=self.settings.schedule,
+            alert_after_failures=self.settings.alert_after_failures,
         )
-        # Validators only after the whole document was read: a 304 must never hide items that a
-        # broken-off run missed. Item failures do not count: the same bytes fail the same way.
-        whole_read = run.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL) and run.error is None
-        if whole_read and run.fetch is not None:
-            state = replace(state, etag=run.fetch.etag, last_modified=run.fetch.last_modified)
-        await self.store.save_feed_run_state(state)
-        if alert is not None:
-            log.warning("feed alert", kind=alert, failures=failures, feed=run.feed_url)
-            await self.publish(FeedAlert(run, kind=alert, feed=state))
-
-    def _alert_kind(
-        self, before: FeedState, ok: bool, failures: int, *, cancelled: bool
-    ) -> Literal["failing", "recovered"] | None:
-        """`failing` when a streak reaches ALERT_AFTER_FAILURES (once: the flag stays until the
-        feed recovers), `recovered` at the first success after such an alert."""
-        if cancelled:
-            return None
-        if ok and before.alerted_at is not None:
-            return "recovered"
-        if not ok and before.alerted_at is None and failures >= self.settings.alert_after_failures:
-            return "failing"
-        return None
+        await self.store.save_feed_run_state(outcome.state)
+        if outcome.alert is not None:
+            failures = outcome.state.consecutive_failures
+            log.warning("feed alert", kind=outcome.alert, failures=failures, feed=run.feed_url)
+            await self.publish(FeedAlert(run, kind=outcome.alert, feed=outcome.state))
 
 
 def _ms_since(started: float) -> int:

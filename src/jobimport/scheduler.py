@@ -18,7 +18,8 @@ from jobimport.events.types import Publish, RunQueued
 from jobimport.models import FeedErrorInfo, ImportRun, RunStatus
 from jobimport.pipeline import Pipeline
 from jobimport.queue.base import Producer
-from jobimport.queue.names import BATCH, FETCH, batch_job_id, fetch_job_id
+from jobimport.queue.dispatch import enqueue_next_step
+from jobimport.queue.names import batch_job_id, fetch_job_id
 from jobimport.settings import Settings
 from jobimport.store.base import Store
 
@@ -61,7 +62,7 @@ class Scheduler:
         if created:
             await self.publish(RunQueued(run))
             # If this enqueue is lost, the run is still in the store: the reconciler retries it.
-            await self.producer.enqueue(FETCH, run.id, job_id=fetch_job_id(run.id))
+            await enqueue_next_step(self.store, self.producer, run)
             log.info("run queued", run_id=run.id, feed=feed_url, trigger=trigger)
         return run, created
 
@@ -126,11 +127,7 @@ class Scheduler:
         if await self.store.note_requeue(run.id) is None:
             return  # it closed meanwhile
         log.warning("re-enqueueing a stuck run", requeues=run.requeues + 1, batches=len(pending))
-        if run.staged:
-            for n in pending:
-                await self.producer.enqueue(BATCH, run.id, n, job_id=batch_job_id(run.id, n))
-        else:
-            await self.producer.enqueue(FETCH, run.id, job_id=fetch_job_id(run.id))
+        await enqueue_next_step(self.store, self.producer, run, pending)
         report.requeued.append(run.id)
 
     async def _give_up(self, run: ImportRun, pending: list[int]) -> None:

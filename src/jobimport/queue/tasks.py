@@ -10,7 +10,7 @@ import structlog
 from jobimport.errors import FeedError, StoreUnavailable
 from jobimport.pipeline import Pipeline
 from jobimport.queue.base import Producer, RetryLater, TaskContext
-from jobimport.queue.names import BATCH, batch_job_id
+from jobimport.queue.dispatch import enqueue_next_step
 from jobimport.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -45,15 +45,7 @@ class Tasks:
                     raise  # the reconciler enqueues the run again once the store is back
                 raise RetryLater(retry_delay(self.settings, ctx), "store unavailable") from exc
             if run.staged and not run.status.is_final:
-                await self.enqueue_batches(run_id)
-
-    async def enqueue_batches(self, run_id: str) -> int:
-        """Enqueue every batch of the run that has no result yet; returns how many were new."""
-        enqueued = 0
-        for n in await self.pipeline.store.pending_batches(run_id):
-            if await self.producer.enqueue(BATCH, run_id, n, job_id=batch_job_id(run_id, n)):
-                enqueued += 1
-        return enqueued
+                await enqueue_next_step(self.pipeline.store, self.producer, run)
 
     async def batch(self, ctx: TaskContext, run_id: str, n: int) -> None:
         """Apply one staged batch. Idempotent: a repeat returns the first result."""
