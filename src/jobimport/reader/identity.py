@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import datetime
+from collections.abc import Mapping
+from typing import Any
 
 from jobimport.models import Job
 from jobimport.reader.urls import canonical_url, host_is, query_param, split_url
@@ -83,47 +84,23 @@ def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def content_hash(
-    *,
-    title: str,
-    company: str | None,
-    location: str | None,
-    job_type: str | None,
-    categories: tuple[str, ...],
-    summary: str | None,
-    description_html: str,
-    url: str | None,
-    logo_url: str | None,
-    published_at: datetime | None,
-) -> str:
-    """sha256 hex over every field a reader sees; not over raw, position or the feed URL."""
-    payload = {
-        "title": title,
-        "company": company,
-        "location": location,
-        "job_type": job_type,
-        "categories": list(categories),
-        "summary": summary,
-        "description_html": description_html,
-        "url": url,
-        "logo_url": logo_url,
-        "published_at": None if published_at is None else published_at.isoformat(),
-    }
+HASHED_FIELDS = (
+    "title", "company", "location", "job_type", "categories", "summary", "description_html",
+    "url", "logo_url", "published_at",
+)  # fmt: skip
+"""The Job fields a reader sees: the content hash covers exactly these."""
+
+
+def content_hash(fields: Mapping[str, Any]) -> str:
+    """sha256 hex over HASHED_FIELDS of `fields`; not over raw, position or the feed URL."""
+    payload = {name: fields[name] for name in HASHED_FIELDS}
+    payload["categories"] = list(payload["categories"])
+    published = payload["published_at"]
+    payload["published_at"] = None if published is None else published.isoformat()
     encoded = _CANONICAL.encode(payload)
     return hashlib.sha256(encoded.encode("ascii")).hexdigest()
 
 
 def content_hash_of(job: Job) -> str:
     """The content hash of `job`'s reader-visible fields, as `Normalizer` computes it."""
-    return content_hash(
-        title=job.title,
-        company=job.company,
-        location=job.location,
-        job_type=job.job_type,
-        categories=job.categories,
-        summary=job.summary,
-        description_html=job.description_html,
-        url=job.url,
-        logo_url=job.logo_url,
-        published_at=job.published_at,
-    )
+    return content_hash({name: getattr(job, name) for name in HASHED_FIELDS})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 from jobimport.models import ItemFailure, ItemFailureReason, Job
 from jobimport.reader import markup
@@ -149,34 +150,26 @@ class Normalizer:
         job_type = _first_text(fields, "job_listing:job_type")
         categories = _categories(fields)
         logo_url = self._logo(fields)
+        content: dict[str, Any] = {
+            "title": title,
+            "company": company,
+            "location": location,
+            "job_type": job_type,
+            "categories": categories,
+            "summary": summary,
+            "description_html": description_html,
+            "url": url,
+            "logo_url": logo_url,
+            "published_at": published_at,
+        }  # what a reader sees: the content hash covers exactly these
         return Job(
             source=self.source,
             external_id=job_key,
-            title=title,
-            content_hash=content_hash(
-                title=title,
-                company=company,
-                location=location,
-                job_type=job_type,
-                categories=categories,
-                summary=summary,
-                description_html=description_html,
-                url=url,
-                logo_url=logo_url,
-                published_at=published_at,
-            ),
-            company=company,
-            location=location,
-            job_type=job_type,
-            categories=categories,
-            summary=summary,
-            description_html=description_html,
+            content_hash=content_hash(content),
             description_text=description_text,
-            url=url,
-            logo_url=logo_url,
-            published_at=published_at,
             raw=raw.to_json(),
             position=raw.position,
+            **content,
         )
 
     def _locate(self, fields: _Fields) -> tuple[str, str | None, str]:

@@ -7,6 +7,7 @@ runs.py); `MongoStore.open()` creates all of them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,21 +130,23 @@ def job_filter(query: JobQuery) -> Doc:
         expired = JobStatus.EXPIRED.value
         status = JobStatus(query.status)
         conditions.append({"status": expired if status is JobStatus.EXPIRED else {"$ne": expired}})
-    if query.source is not None:
-        conditions.append({"source": query.source})
-    if query.feed_url is not None:
-        conditions.append({"feeds": query.feed_url})
-    if query.company is not None:
-        conditions.append({"company": query.company})
-    if query.location is not None:
-        conditions.append({"location": {"$regex": re.escape(query.location), "$options": "i"}})
-    if query.job_type is not None:
-        conditions.append({"job_type": query.job_type})
-    if query.category is not None:
-        conditions.append({"categories": query.category})  # matches an element of the array
-    if query.updated_since is not None:
-        conditions.append({"last_changed_at": {"$gte": query.updated_since}})
+    for name, condition in _JOB_CONDITIONS:
+        value = getattr(query, name)
+        if value is not None:
+            conditions.append(condition(value))
     return _and(conditions)
+
+
+_JOB_CONDITIONS: tuple[tuple[str, Callable[[Any], Doc]], ...] = (
+    # (JobQuery field, the condition on its value)
+    ("source", lambda source: {"source": source}),
+    ("feed_url", lambda url: {"feeds": url}),
+    ("company", lambda company: {"company": company}),
+    ("location", lambda where: {"location": {"$regex": re.escape(where), "$options": "i"}}),
+    ("job_type", lambda job_type: {"job_type": job_type}),
+    ("category", lambda category: {"categories": category}),  # an element of the array
+    ("updated_since", lambda since: {"last_changed_at": {"$gte": since}}),
+)
 
 
 def job_sort(query: JobQuery) -> list[tuple[str, int]]:

@@ -17,15 +17,10 @@ Conn = sqlite3.Connection
 
 def job_records(conn: Conn, rows: list[sqlite3.Row]) -> list[JobRecord]:
     """Job records with their feeds (in the order first listed), fetched in one query."""
-    feeds: dict[str, list[str]] = {row["id"]: [] for row in rows}
-    if rows:
-        marks = ", ".join("?" * len(rows))
-        for f in conn.execute(
-            f"SELECT job_id, feed_url FROM job_feeds WHERE job_id IN ({marks}) ORDER BY rowid",
-            list(feeds),
-        ):
-            feeds[f[0]].append(f[1])
-    return [q.job_record_from_row(row, feeds[row["id"]]) for row in rows]
+    links = q.rows_by_parent(conn, "job_feeds", "job_id", [row["id"] for row in rows], "rowid")
+    return [
+        q.job_record_from_row(row, [link["feed_url"] for link in links[row["id"]]]) for row in rows
+    ]
 
 
 def upsert_job(conn: Conn, job: Job, run_id: str, feed_url: str, now: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -252,6 +252,19 @@ def job_record_from_row(row: sqlite3.Row, feeds: Sequence[str]) -> JobRecord:
 # --- listing filters ----------------------------------------------------------------------
 
 
+def rows_by_parent(
+    conn: sqlite3.Connection, table: str, parent: str, ids: Sequence[str], order: str
+) -> dict[str, list[sqlite3.Row]]:
+    """The rows of a child table for many parents, in one query: parent id → its rows."""
+    grouped: dict[str, list[sqlite3.Row]] = {id_: [] for id_ in ids}
+    if ids:
+        marks = ", ".join("?" * len(ids))
+        sql = f"SELECT * FROM {table} WHERE {parent} IN ({marks}) ORDER BY {order}"
+        for row in conn.execute(sql, list(ids)):
+            grouped[row[parent]].append(row)
+    return grouped
+
+
 def check_paging(limit: int, offset: int) -> None:
     if limit < 0 or offset < 0:
         raise ValueError("limit and offset must not be negative")
@@ -306,31 +319,29 @@ def job_filter(query: JobQuery) -> tuple[str, list[Any]]:
             " OR description_text LIKE ? ESCAPE '\\')"
         )
         params.extend([_like(word)] * 3)
-    if query.status is not None:
-        clauses.append("status = ?")
-        params.append(JobStatus(query.status).value)
-    if query.source is not None:
-        clauses.append("source = ?")
-        params.append(query.source)
-    if query.company is not None:
-        clauses.append("company = ?")
-        params.append(query.company)
-    if query.location is not None:
-        clauses.append("location LIKE ? ESCAPE '\\'")
-        params.append(_like(query.location))
-    if query.job_type is not None:
-        clauses.append("job_type = ?")
-        params.append(query.job_type)
-    if query.category is not None:
-        clauses.append("EXISTS (SELECT 1 FROM json_each(jobs.categories) WHERE value = ?)")
-        params.append(query.category)
-    if query.feed_url is not None:
-        clauses.append("id IN (SELECT job_id FROM job_feeds WHERE feed_url = ?)")
-        params.append(query.feed_url)
-    if query.updated_since is not None:
-        clauses.append("last_changed_at >= ?")
-        params.append(ts(query.updated_since))
+    for name, clause, bind in _JOB_CONDITIONS:
+        value = getattr(query, name)
+        if value is not None:
+            clauses.append(clause)
+            params.append(bind(value))
     return " AND ".join(clauses) or "1", params
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+_JOB_CONDITIONS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
+    # (JobQuery field, condition with one parameter, the parameter from the field's value)
+    ("status", "status = ?", lambda status: JobStatus(status).value),
+    ("source", "source = ?", _same),
+    ("company", "company = ?", _same),
+    ("location", "location LIKE ? ESCAPE '\\'", _like),
+    ("job_type", "job_type = ?", _same),
+    ("category", "EXISTS (SELECT 1 FROM json_each(jobs.categories) WHERE value = ?)", _same),
+    ("feed_url", "id IN (SELECT job_id FROM job_feeds WHERE feed_url = ?)", _same),
+    ("updated_since", "last_changed_at >= ?", ts),
+)
 
 
 def job_order(query: JobQuery) -> str:

@@ -13,7 +13,6 @@ from jobimport.models import (
     FeedErrorInfo,
     FetchInfo,
     ImportRun,
-    ItemFailure,
     RunStatus,
     final_status,
     new_run_id,
@@ -38,15 +37,9 @@ def load_run(conn: Conn, run_id: str) -> ImportRun | None:
 
 def runs_from_rows(conn: Conn, rows: list[sqlite3.Row]) -> list[ImportRun]:
     """Runs of a listing, with their stored failures fetched in one query."""
-    failures: dict[str, list[ItemFailure]] = {row["id"]: [] for row in rows}
-    if rows:
-        marks = ", ".join("?" * len(rows))
-        for f in conn.execute(
-            f"SELECT * FROM run_failures WHERE run_id IN ({marks}) ORDER BY run_id, seq",
-            list(failures),
-        ):
-            failures[f["run_id"]].append(q.failure_from_row(f))
-    return [q.run_from_row(row, failures[row["id"]]) for row in rows]
+    ids = [row["id"] for row in rows]
+    failures = q.rows_by_parent(conn, "run_failures", "run_id", ids, "run_id, seq")
+    return [q.run_from_row(row, map(q.failure_from_row, failures[row["id"]])) for row in rows]
 
 
 def known_run(conn: Conn, run_id: str) -> ImportRun:
