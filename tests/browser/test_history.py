@@ -8,10 +8,12 @@ from typing import Any
 
 from playwright.async_api import Browser, Page, Route, expect
 
+from jobimport.models import RunStatus
+from jobimport.web.admin import format as fmt
 from tests.admin.support import AGO, DURATIONS, SHORT_URLS, settled
 from tests.browser.conftest import PHONE, Live, StartApp, open_live
 from tests.feedgen import items, rss
-from tests.web.support import GatedFeedServer, wait_until
+from tests.web.support import GatedFeedServer, SseReader, finished, wait_until
 
 TOKEN = "browser-admin-token-0123456789"
 BAD_ITEM = "<item><title></title><link>https://x.test/no-title</link></item>"
@@ -199,6 +201,81 @@ async def test_the_scripts_format_like_the_server(page: Page, start_app: StartAp
     assert got["urls"] == [short for _, short in SHORT_URLS]
     assert got["agos"] == [text for _, text in AGO]
     assert got["durations"] == [text for _, text in DURATIONS]
+
+
+async def test_live_badges_show_the_servers_labels(
+    page: Page, feeds: GatedFeedServer, start_app: StartApp
+) -> None:
+    live = await start_app(feeds=(feeds.put("/one", rss(items(range(1, 3)))),))
+    (run,) = await settled(live.client, 1)
+    await page.goto(live.url(), wait_until="load")
+    statuses = [status.value for status in RunStatus]
+    got = await page.evaluate(
+        """async ([run, statuses]) => {
+            const { fillRun } = await import("/static/js/common.js");
+            const template = document.getElementById("run-row-template");
+            return statuses.map((status) => {
+                const row = template.content.firstElementChild.cloneNode(true);
+                fillRun(row, { ...run, status });
+                const badge = row.querySelector("[data-badge]");
+                const progress = row.querySelector("[data-progress]");
+                return [badge.textContent, badge.className, progress.hidden];
+            });
+        }""",
+        [run, statuses],
+    )
+    assert got == [
+        [fmt.STATUS_LABELS[s], f"badge {fmt.status_badge(s)}", RunStatus(s).is_final]
+        for s in statuses
+    ]
+
+
+async def start_import(live: Live, url: str) -> str:
+    async with live.client.post("/api/imports", json={"feeds": [url]}) as resp:
+        assert resp.status == 202
+        run_id: str = (await resp.json())["runs"][0]["id"]
+        return run_id
+
+
+async def test_a_live_run_joins_the_rows_only_when_it_passes_the_status_filter(
+    page: Page, feeds: GatedFeedServer, start_app: StartApp
+) -> None:
+    good = feeds.put("/good", rss(items(range(1, 3))), validators=False)  # succeeds every time
+    missing = feeds.base_url + "/missing"  # fails every time
+    live = await start_app(feeds=(good, missing))
+    await settled(live.client, 2)
+    await open_live(page, live.url("/?status=failed"))  # the filter of the page's config
+    rows = page.locator("#runs-body tr")
+    await expect(rows).to_have_count(1)
+
+    async def one_then_the_other(left_out: str, joins: str) -> tuple[str, str]:
+        """Start a run of `left_out`, and once it ended one of `joins`; the events of both
+        reach the page in that order (one stream), so when the second's row is there, the page
+        has seen every event of the first."""
+        async with live.client.get("/api/events") as resp:
+            reader = SseReader(resp)
+            await reader.connected()
+            first = await start_import(live, left_out)
+            await reader.until(finished(first))
+            second = await start_import(live, joins)
+            await expect(row(page, second)).to_be_visible()
+        return first, second
+
+    succeeded, failed = await one_then_the_other(good, missing)
+    await expect(rows).to_have_count(2)
+    await expect(rows.first).to_have_attribute("data-run-id", failed)
+    await expect(row(page, failed).locator("[data-badge]")).to_have_text("Failed")
+    await expect(row(page, succeeded)).to_have_count(0)
+
+    # The filter changed in the page: the new view's filter comes from the server too.
+    await page.select_option("#f-status", "succeeded")
+    await expect(page).to_have_url(live.url("/?status=succeeded"))
+    await expect(row(page, succeeded)).to_be_visible()
+    await expect(rows).to_have_count(2)  # the start-up run and `succeeded`
+    failed, succeeded = await one_then_the_other(missing, good)
+    await expect(rows).to_have_count(3)
+    await expect(rows.first).to_have_attribute("data-run-id", succeeded)
+    await expect(row(page, failed)).to_have_count(0)
 
 
 async def test_when_reads_need_the_token_the_page_asks_once(

@@ -19,7 +19,7 @@ from jobimport.web import keys
 from jobimport.web.admin import format as fmt
 from jobimport.web.admin.charts import Chart, runs_chart
 from jobimport.web.admin.render import can_read, now, render, sign_in
-from jobimport.web.admin.views import FeedsView, read_view
+from jobimport.web.admin.views import FeedsView, HistoryView, read_view
 
 RECENT_RUNS = 20
 MAX_IN_FLIGHT_LOOKUP = 1000
@@ -49,6 +49,11 @@ class FeedRow:
     @property
     def label(self) -> str:
         return self.state.name or fmt.short_url(self.state.url)
+
+    @property
+    def imports_href(self) -> str:
+        """The import history of this feed (feeds.js links it after adding one, too)."""
+        return "/" + HistoryView().href(feed=self.state.url)
 
     @property
     def deletable(self) -> bool:

@@ -1,6 +1,7 @@
 """How the admin pages write values for people: short URLs, relative and absolute times,
-durations, counts, sizes. static/js/format.js has the same rules for what it renders live
-(tests/admin/test_format.py pins both to the same examples)."""
+durations, counts, sizes, status labels and badges. static/js/format.js has the first rules for
+what it renders live (tests/admin/test_format.py pins both to the same examples); labels and
+badges reach the scripts in the page config instead (rules.py status_rules)."""
 
 from __future__ import annotations
 
@@ -100,3 +101,8 @@ STATUS_LABELS = {
 
 def status_label(status: str | None) -> str:
     return "—" if status is None else STATUS_LABELS.get(status, status)
+
+
+def status_badge(status: str | None) -> str:
+    """The class of a status's badge (app.css styles one per status; `badge-none` when none)."""
+    return f"badge-{status or 'none'}"

@@ -1,6 +1,8 @@
 """The import history (home page): every run, sorted, filtered and paged by its URL, with the
 hourly chart. static/js/history.js takes over from the first paint: it re-queries /api/imports
-when the view changes and follows /api/events, so the rows it renders here come alive."""
+when the view changes and follows /api/events, so the rows it renders here come alive. The view's
+rules come with the page (rules.history_rules in its config) and, when the view changes without a
+page load, from VIEW_PATH, so the script never reads a URL itself."""
 
 from __future__ import annotations
 
@@ -15,9 +17,12 @@ from jobimport.web import keys
 from jobimport.web.admin.charts import HOUR, Bucket, hourly_chart, load_hourly
 from jobimport.web.admin.format import STATUS_LABELS
 from jobimport.web.admin.render import can_read, now, render_page, sign_in
+from jobimport.web.admin.rules import history_rules
 from jobimport.web.admin.views import RANGE_LABELS, HistoryView, read_view
 from jobimport.web.api.imports import summary
 
+PATH = "/"
+VIEW_PATH = "/history/view"
 CHART_HOURS = 72
 COMPACT_HOURS = 24
 
@@ -82,8 +87,18 @@ async def history_page(request: web.Request) -> web.Response:
             jobs=await store.count_jobs(),
         ),
         "notices": [f"Ignored the invalid value of “{name}” in the address." for name in dropped],
+        "config": {"history": history_rules(view, current, PATH)},
     }
     return await render_page(request, "admin/history.html", context)
+
+
+async def history_view(request: web.Request) -> web.Response:
+    """GET VIEW_PATH?<a history query>: that view's rules as JSON, for history.js when the view
+    changes in the page (a form change, a link, back and forward). Reads need what the API's
+    do (the auth middleware checks it): it is not a page."""
+    view, _ = read_view(HistoryView, request.query)
+    rules = history_rules(view, now(request), PATH)
+    return web.json_response(rules, headers={"Cache-Control": "no-store"})
 
 
 def _window_text(view: HistoryView) -> str | None:

@@ -12,9 +12,9 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from jobimport.settings import Settings
 from jobimport.web import keys
 from jobimport.web.admin import format as fmt
+from jobimport.web.admin import rules
 from jobimport.web.auth import has_bearer, has_session
 
 STATIC_PREFIX = "/static"
@@ -51,6 +51,7 @@ FILTERS = {
     "size": fmt.size,
     "short_url": fmt.short_url,
     "status_label": fmt.status_label,
+    "status_badge": fmt.status_badge,
 }
 
 STATIC_FILES = (
@@ -84,11 +85,20 @@ def can_read(request: web.Request) -> bool:
     return has_session(request, settings) or has_bearer(request, settings)
 
 
-def page_config(settings: Settings, feeds: Sequence[str]) -> dict[str, Any]:
-    """What the scripts need to know, as JSON in the page (read by static/js/api.js)."""
+def page_config(
+    request: web.Request, feeds: Sequence[str], extra: dict[str, Any]
+) -> dict[str, Any]:
+    """What the scripts need to know, as JSON in the page (read by static/js/api.js): whether
+    writes need the token, the feeds' short names, the Python rules they apply (rules.py) and
+    what the page adds (`extra`, e.g. the history's view)."""
+    settings = request.app[keys.SETTINGS]
     return {
         "tokenRequired": settings.admin_token is not None,
         "feeds": {url: fmt.short_url(url) for url in feeds},
+        "statuses": rules.status_rules(),
+        "events": rules.event_rules(),
+        "links": rules.link_rules(request.app.router),
+        **extra,
     }
 
 
@@ -111,7 +121,7 @@ def render(
         "notices": [],
     }
     base.update(context)
-    base["config"] = page_config(settings, base["feeds"])
+    base["config"] = page_config(request, base["feeds"], context.get("config", {}))
     response = aiohttp_jinja2.render_template(template, request, base, status=status)
     response.headers.update(PAGE_HEADERS)
     return response

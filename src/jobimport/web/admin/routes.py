@@ -15,7 +15,7 @@ from jobimport.web.admin.render import FILTERS, STATIC_PREFIX, asset_versions, s
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 PAGES: tuple[tuple[str, Handler, str], ...] = (
-    ("/", history.history_page, "admin_history"),
+    (history.PATH, history.history_page, "admin_history"),
     ("/imports/{id}", run.run_page, "admin_run"),
     ("/feeds", feeds.feeds_page, "admin_feeds"),
     ("/jobs", jobs.jobs_page, "admin_jobs"),
@@ -38,6 +38,8 @@ def add_admin_routes(app: web.Application) -> None:
     app[keys.ASSET_VERSIONS] = asset_versions()
     for path, handler, name in PAGES:
         app.router.add_get(path, handler, name=name)
+    # JSON, not a page: the auth middleware guards it like an API read.
+    app.router.add_get(history.VIEW_PATH, history.history_view, name="admin_history_view")
     app.router.add_static(STATIC_PREFIX, static_dir(), name="static", append_version=False)
     app.on_response_prepare.append(_cache_static)
 

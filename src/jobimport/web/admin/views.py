@@ -2,8 +2,8 @@
 and named in a notice, a page never answers 400) and write links that change one part of it.
 
 The names are the API's query parameters (`sort`, `order`, `feed`, `status`, `since`, `until`,
-`withFailures`, `page`, `limit`), so static/js/history.js passes a page's query string on to
-/api/imports almost as it is; `range` (a relative window such as `24h`) is the one addition.
+`withFailures`, `page`, `limit`), so HistoryView.api_href passes a view on to /api/imports as it
+is; `range` (a relative window such as `24h`) is the one addition, resolved into `since`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from jobimport.models import JobStatus, RunStatus
 from jobimport.store.base import JobQuery, RunQuery
 from jobimport.web.api.imports import IMPORT_SORTS
 from jobimport.web.api.jobs import JOB_SORTS
-from jobimport.web.api.schemas import ImportSort, JobSort
+from jobimport.web.api.schemas import ImportListQuery, ImportSort, JobSort
 
 V = TypeVar("V", bound="View")
 
@@ -60,6 +60,10 @@ class View(BaseModel):
         if "page" not in changes:
             changes["page"] = 1
         values.update(changes)
+        return "?" + self._query(values)
+
+    def _query(self, values: dict[str, Any]) -> str:
+        """A query string of `values` without those that are empty or the view's default."""
         defaults = type(self)()
         pairs = []
         for name, value in values.items():
@@ -70,7 +74,7 @@ class View(BaseModel):
             elif isinstance(value, datetime):
                 value = value.isoformat().replace("+00:00", "Z")
             pairs.append((name, str(value)))
-        return "?" + urlencode(pairs) if pairs else "?"
+        return urlencode(pairs)
 
     @property
     def offset(self) -> int:
@@ -139,6 +143,14 @@ class HistoryView(View):
             return now - RANGES[self.range], None
         return None, None
 
+    def api_href(self, now: datetime) -> str:
+        """This view as a GET /api/imports URL: the parameters the two share (API_PARAMS), with a
+        relative `range` resolved into `since` at `now`."""
+        since, until = self.window(now)
+        values = {name: getattr(self, name) for name in API_PARAMS}
+        query = self._query({**values, "since": since, "until": until})
+        return f"{API_IMPORTS}?{query}" if query else API_IMPORTS
+
     def run_query(self, now: datetime) -> RunQuery:
         since, until = self.window(now)
         return RunQuery(
@@ -163,6 +175,13 @@ class HistoryView(View):
     def live_top(self) -> bool:
         """New runs belong at the top of this view (newest first, first page)."""
         return self.page == 1 and self.sort in ("createdAt", "startedAt") and self.order == "desc"
+
+
+API_IMPORTS = "/api/imports"
+API_PARAMS = tuple(
+    name for name in HistoryView.model_fields if name in ImportListQuery.model_fields
+)
+"""The history's parameters that GET /api/imports takes as they are (all but `range`)."""
 
 
 # --- jobs ----------------------------------------------------------------------------------

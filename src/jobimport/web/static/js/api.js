@@ -1,7 +1,10 @@
 // API calls with the one error envelope, and the page's config (JSON in the page, see
-// admin/render.py page_config).
+// admin/render.py page_config): the Python rules the scripts apply, so they keep no copy.
 
 export const config = JSON.parse(document.getElementById("page-config")?.textContent || "{}");
+
+// A page of the admin site, as the route table names it (config.links, admin/rules.py).
+export const runHref = (id) => config.links.run.replace("{id}", encodeURIComponent(id));
 
 export class ApiError extends Error {
   constructor(message, status = 0, code = "network", details = {}) {

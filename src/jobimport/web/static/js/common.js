@@ -3,9 +3,9 @@
 // and the page's start-up (the sign-in form, ticking times). Formatting is in format.js, API
 // calls in api.js, the admin token and `write` in auth.js. No framework, no build step.
 
-import { ApiError, api, config } from "./api.js";
+import { ApiError, api, config, runHref } from "./api.js";
 import { forgetToken, getToken, setToken, setUpSignIn, syncToken } from "./auth.js";
-import { STATUS_LABELS, ago, duration, hoverTime, num, shortUrl, timeElement } from "./format.js";
+import { ago, duration, hoverTime, num, shortUrl, timeElement } from "./format.js";
 
 // An element: h("td", { className: "num", "data-f": "x" }, "12"). Names with a dash (and
 // role, scope) are attributes, others properties; text children stay text, never markup.
@@ -64,8 +64,10 @@ const COUNTS = [
 ];
 
 // Fill every [data-f], [data-badge] and [data-progress] under `root` from an import log
-// (templates/admin/macros.html renders the same elements on the server).
+// (templates/admin/macros.html renders the same elements on the server). Labels, badge classes
+// and which statuses are final come from config.statuses (admin/rules.py).
 export function fillRun(root, run, { flash = false } = {}) {
+  const status = config.statuses[run.status];
   const f = (name) => root.querySelectorAll(`[data-f="${name}"]`);
   if (root.dataset.runId !== undefined) {
     root.dataset.runId = run.id;
@@ -73,7 +75,7 @@ export function fillRun(root, run, { flash = false } = {}) {
     root.dataset.created = run.createdAt;
   }
   for (const a of f("fileName")) {
-    a.href = `/imports/${run.id}`;
+    a.href = runHref(run.id);
     a.title = run.fileName;
     a.textContent = config.feeds?.[run.fileName] || shortUrl(run.fileName);
   }
@@ -99,10 +101,10 @@ export function fillRun(root, run, { flash = false } = {}) {
     el.textContent = run.batchesTotal === null ? "—" : `${run.batchesDone} of ${run.batchesTotal}`;
   }
   for (const badge of root.querySelectorAll("[data-badge]")) {
-    badge.className = `badge badge-${run.status}`;
-    badge.querySelector("[data-badge-text]").textContent = STATUS_LABELS[run.status] || run.status;
+    badge.className = `badge ${status.badge}`;
+    badge.querySelector("[data-badge-text]").textContent = status.label;
   }
-  const live = run.status === "queued" || run.status === "running";
+  const live = !status.final;
   for (const wrap of root.querySelectorAll("[data-progress]")) {
     wrap.hidden = !live;
     const bar = wrap.querySelector("progress");
@@ -120,12 +122,11 @@ export function fillRun(root, run, { flash = false } = {}) {
 
 // --- live events --------------------------------------------------------------------------
 
-export const EVENT_TYPES = ["run.queued", "run.started", "run.progress", "run.finished", "feed.failed"];
-
 // Follow /api/events. EventSource reconnects by itself and sends Last-Event-ID, so the server
 // replays what was missed. `onOpen` runs at every (re)connection: the page re-reads its view,
-// which covers what happened before the first connection and after a long outage. `extra`
-// names event types beyond the runs' (e.g. "feed.alert"); `onEvent(type, run, payload)`.
+// which covers what happened before the first connection and after a long outage. The runs'
+// event types are config.events.run; `extra` names more (e.g. config.events.alert);
+// `onEvent(type, run, payload)`.
 export function connectEvents(onEvent, { onOpen, extra = [] } = {}) {
   const pill = document.getElementById("live");
   const label = pill.querySelector("[data-live-text]");
@@ -147,7 +148,7 @@ export function connectEvents(onEvent, { onOpen, extra = [] } = {}) {
         set("reconnecting", "Reconnecting…");
       }
     };
-    for (const type of [...EVENT_TYPES, ...extra]) {
+    for (const type of [...config.events.run, ...extra]) {
       source.addEventListener(type, (e) => {
         const payload = JSON.parse(e.data);
         onEvent(type, payload.run, payload);
@@ -239,7 +240,7 @@ function setUpRunDialog() {
       syncToken();
       for (const listener of runListeners) listener(data.runs);
       const link = document.createElement("a");
-      link.href = data.runs.length === 1 ? `/imports/${data.runs[0].id}` : "/";
+      link.href = data.runs.length === 1 ? runHref(data.runs[0].id) : config.links.history;
       link.textContent = "View";
       const n = data.runs.length;
       toast([`Started ${n} import${n === 1 ? "" : "s"}. `, link]);

@@ -1,6 +1,7 @@
 // The feeds page: re-reads its table (last run, next run, alerts, charts) as runs start and
 // finish, and drives the feed actions: "Add feed" (feed-dialog.js), Pause/Resume (PATCH) and
 // Delete (confirmed in a dialog first) for feeds added at run time.
+import { config } from "./api.js";
 import { write } from "./auth.js";
 import {
   connectEvents, debounce, h, hideError, refreshRegion, showError, toast,
@@ -105,14 +106,17 @@ setUpFeedDialog({
     const added = row(feed.id);
     added?.classList.add("flash");
     added?.scrollIntoView({ block: "nearest" });
-    const link = h("a", { href: `/?feed=${encodeURIComponent(feed.url)}` }, "Its imports");
-    toast([`Added ${feed.name || feed.url}. `, link]);
+    // The link the table has for it (admin/feeds.py builds it, as the history reads it).
+    const href = added?.querySelector("[data-feed-name]")?.getAttribute("href");
+    const parts = [`Added ${feed.name || feed.url}. `];
+    if (href) parts.push(h("a", { href }, "Its imports"));
+    toast(parts);
   },
 });
 
 connectEvents(
   (type) => {
-    if (type !== "run.progress") refresh();
+    if (type !== config.events.progress) refresh();
   },
-  { onOpen: refresh, extra: ["feed.alert"] },
+  { onOpen: refresh, extra: [config.events.alert] },
 );

@@ -1,10 +1,7 @@
-// How values are written for people: the rules of admin/format.py (tests/browser checks the two
-// agree), and the <time> elements the pages keep ticking. No framework, no build step.
-
-export const STATUS_LABELS = {
-  queued: "Queued", running: "Running", succeeded: "Succeeded", partial: "Partial",
-  failed: "Failed", not_modified: "Not modified", cancelled: "Cancelled",
-};
+// How values are written for people: the rules of admin/format.py that must run per live event
+// in the page (tests/browser checks the two agree), and the <time> elements the pages keep
+// ticking. Status labels and badges are not here: they come in the page's config. No framework,
+// no build step.
 
 export function shortUrl(url, limit = 48) {
   let text;

@@ -1,7 +1,7 @@
 // The import history: the view (sort, filters, page) lives in the URL. Changing it pushes a new
 // URL and re-reads /api/imports (skeleton rows meanwhile, the error banner if that fails);
 // /api/events keeps the rows' counters and progress live and puts new runs at the top.
-import { api } from "./api.js";
+import { api, config } from "./api.js";
 import {
   connectEvents, debounce, fillRun, hideError, onRunsStarted, refreshRegion, showError,
 } from "./common.js";
@@ -16,54 +16,25 @@ const empty = document.getElementById("empty");
 const tableWrap = document.querySelector("[data-table-wrap]");
 const newRuns = document.getElementById("new-runs");
 
-const DEFAULTS = { sort: "createdAt", order: "desc", page: "1", limit: "20" };
-const TEXT_COLUMNS = new Set(["fileName", "status"]);
-const RANGES_MS = { "1h": 3600e3, "24h": 86400e3, "7d": 7 * 86400e3, "30d": 30 * 86400e3 };
-const API_PARAMS = ["sort", "order", "feed", "status", "since", "until", "withFailures", "page", "limit"];
-
+// The view as Python resolved it (admin/rules.py history_rules): its values, the /api/imports
+// URL that lists it, the filter live runs must pass, its links. The page brings the first; each
+// change of view asks config.links.historyView for the next, so no rule of the URL is copied here.
+let view = config.history;
 let shown = { total: Number(table.closest("section").dataset.total || 0) };
 let ticket = 0;
 let unseen = 0;
 
-const params = () => new URLSearchParams(location.search);
-const get = (p, name) => p.get(name) || DEFAULTS[name] || "";
-
-// A link to this view with some parts changed (null removes one); back to page 1 unless the
-// page itself changes. The same rules as HistoryView.href in admin/views.py.
-function hrefWith(changes) {
-  const p = params();
-  if (!("page" in changes)) changes.page = null;
-  for (const [name, value] of Object.entries(changes)) {
-    if (value === null || value === "" || value === DEFAULTS[name]) p.delete(name);
-    else p.set(name, value);
-  }
-  const query = p.toString();
-  return query ? `${location.pathname}?${query}` : location.pathname;
-}
-
-function apiQuery(p) {
-  const q = new URLSearchParams();
-  for (const name of API_PARAMS) if (p.get(name)) q.set(name, p.get(name));
-  const range = p.get("range");
-  if (range in RANGES_MS && !p.get("since") && !p.get("until")) {
-    q.set("since", new Date(Date.now() - RANGES_MS[range]).toISOString());
-  }
-  return q;
-}
-
-function matches(run, p = params()) {
-  if (p.get("feed") && run.fileName !== p.get("feed")) return false;
-  if (p.get("status") && run.status !== p.get("status")) return false;
-  if (p.get("withFailures") && !(run.failedJobs > 0 || run.error)) return false;
-  const created = Date.parse(run.createdAt);
-  if (p.get("since") && created < Date.parse(p.get("since"))) return false;
-  if (p.get("until") && created >= Date.parse(p.get("until"))) return false;
-  if (RANGES_MS[p.get("range")] && created < Date.now() - RANGES_MS[p.get("range")]) return false;
-  return true;
-}
-
-const liveTop = (p = params()) =>
-  get(p, "page") === "1" && ["createdAt", "startedAt"].includes(get(p, "sort")) && get(p, "order") === "desc";
+// A run's import log against view.filter: every clause holds when one of its tests does. Only
+// field comparisons, as this runs for every event.
+const TESTS = {
+  eq: (a, b) => a === b,
+  ne: (a, b) => (a ?? null) !== b,
+  gt: (a, b) => a > b,
+  notBefore: (a, b) => Date.parse(a) >= Date.parse(b),
+  before: (a, b) => Date.parse(a) < Date.parse(b),
+};
+const matches = (run) =>
+  view.filter.every((clause) => clause.some(([field, op, value]) => TESTS[op](run[field], value)));
 
 // The newest state of each run seen in events: an API answer may be older than an event that
 // arrived while it was on its way (updatedAt tells), and must not undo it.
@@ -79,24 +50,16 @@ function newRow(run) {
   return row;
 }
 
-function renderHeaders(p) {
+function renderHeaders() {
   for (const th of table.querySelectorAll("th[data-sort-key]")) {
-    const key = th.dataset.sortKey;
-    const link = th.querySelector("a");
-    if (key === get(p, "sort")) {
-      const desc = get(p, "order") === "desc";
-      th.setAttribute("aria-sort", desc ? "descending" : "ascending");
-      link.href = hrefWith({ sort: key, order: desc ? "asc" : "desc" });
-    } else {
-      th.setAttribute("aria-sort", "none");
-      link.href = hrefWith({ sort: key, order: TEXT_COLUMNS.has(key) ? "asc" : "desc" });
-    }
+    const { href, aria } = view.sortLinks[th.dataset.sortKey];
+    th.setAttribute("aria-sort", aria);
+    th.querySelector("a").href = href;
   }
 }
 
-function renderPager(p, total, count) {
-  const page = Number(get(p, "page"));
-  const limit = Number(get(p, "limit"));
+function renderPager(total, count) {
+  const { page, limit } = view.values;
   const pages = Math.max(1, Math.ceil(total / limit));
   const text = document.querySelector("[data-pager-text]");
   const first = (page - 1) * limit + 1;
@@ -108,26 +71,22 @@ function renderPager(p, total, count) {
   } else {
     text.textContent = "No imports";
   }
-  const setLink = (el, target, enabled) => {
-    el.href = hrefWith({ page: String(target) });
+  const setLink = (el, href, enabled) => {
+    el.href = href;
     if (enabled) { el.removeAttribute("aria-disabled"); el.removeAttribute("tabindex"); }
     else { el.setAttribute("aria-disabled", "true"); el.tabIndex = -1; }
   };
-  setLink(document.querySelector("[data-pager-prev]"), page - 1, page > 1);
-  setLink(document.querySelector("[data-pager-next]"), page + 1, page < pages);
+  setLink(document.querySelector("[data-pager-prev]"), view.prev, page > 1);
+  setLink(document.querySelector("[data-pager-next]"), view.next, page < pages);
 }
 
-function syncForm(p) {
-  for (const name of ["feed", "status", "range", "sort", "order"]) {
-    const field = form.elements[name];
-    if (field && !(field instanceof RadioNodeList)) field.value = get(p, name);
-  }
-  form.elements.withFailures.checked = Boolean(p.get("withFailures"));
-  const windowed = p.get("since") || p.get("until");
-  form.querySelector("[data-window]")?.toggleAttribute("hidden", !windowed);
-  const filtered = ["feed", "status", "range", "since", "until", "withFailures"].some((n) => p.get(n));
-  form.querySelector("[data-clear]").hidden = !filtered;
-  return filtered;
+// The filter bar shows the view: every select and check box by its name in view.values.
+function syncForm() {
+  for (const field of form.querySelectorAll("select[name]")) field.value = view.values[field.name] ?? "";
+  for (const box of form.querySelectorAll('input[type="checkbox"][name]')) box.checked = Boolean(view.values[box.name]);
+  form.querySelector("[data-window]")?.toggleAttribute("hidden", !view.window);
+  form.querySelector("[data-clear]").hidden = !view.filtered;
+  return view.filtered;
 }
 
 function showEmpty(count, filtered) {
@@ -139,7 +98,7 @@ function showEmpty(count, filtered) {
 
 // Rows are keyed by run id: a row already shown is updated in place, not replaced, so a
 // re-read does not flicker or lose what an event just wrote.
-function render(p, data, previous) {
+function render(data, previous) {
   const shownRows = new Map(previous.filter((tr) => tr.dataset.runId).map((tr) => [tr.dataset.runId, tr]));
   body.replaceChildren(...data.items.map((run) => {
     const tr = shownRows.get(run.id);
@@ -148,62 +107,65 @@ function render(p, data, previous) {
     return tr;
   }));
   shown = { total: data.total };
-  renderHeaders(p);
-  renderPager(p, data.total, data.items.length);
-  showEmpty(data.items.length, syncForm(p));
+  renderHeaders();
+  renderPager(data.total, data.items.length);
+  showEmpty(data.items.length, syncForm());
   table.setAttribute("aria-busy", "false");
   unseen = 0;
   newRuns.hidden = true;
 }
 
-async function load({ skeleton = true } = {}) {
-  const p = params();
+// Read the view of `search` (a query string): first how Python resolves it (its canonical URL,
+// which is pushed when `push`, its API URL, filter and links), then its runs.
+async function load({ search = location.search, push = false, skeleton = true } = {}) {
   const mine = ++ticket;
   const previous = [...body.children];
   if (skeleton) {
-    const rows = Math.min(Number(get(p, "limit")), 8);
+    const rows = Math.min(view.values.limit, 8);
     body.replaceChildren(...Array.from({ length: rows }, () => skeletonTemplate.content.firstElementChild.cloneNode(true)));
     tableWrap.hidden = false;
     empty.hidden = true;
     table.setAttribute("aria-busy", "true");
   }
   try {
-    const data = await api(`/api/imports?${apiQuery(p)}`);
+    const next = await api(config.links.historyView + search);
     if (mine !== ticket) return; // a newer view was asked for meanwhile
+    if (push) history.pushState(null, "", next.href);
+    else if (next.href !== location.pathname + location.search) history.replaceState(null, "", next.href);
+    view = next;
+    const data = await api(view.api);
+    if (mine !== ticket) return;
     hideError();
-    render(p, data, previous);
+    render(data, previous);
   } catch (err) {
     if (mine !== ticket) return;
     body.replaceChildren(...previous);
     table.setAttribute("aria-busy", "false");
-    showError(err.message, () => load());
+    showError(err.message, () => load({ search, push }));
   }
 }
 
-function go(href) {
-  history.pushState(null, "", href);
-  load();
-}
+const go = (href) => load({ search: new URL(href, location.href).search, push: true });
 
 document.addEventListener("click", (e) => {
   const link = e.target.closest("a[data-nav]");
   if (!link || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
   if (link.getAttribute("aria-disabled") === "true") return e.preventDefault();
   e.preventDefault();
-  const target = new URL(link.href);
-  go(target.pathname + target.search);
+  go(link.href);
 });
 
+// A changed filter: the view's first page with the form's values (an empty one is "any"), less
+// what the changed field clears (data-clears: a range drops the custom window). Python reads it.
 form.querySelector("[data-apply]").hidden = true; // filters apply as they change
 form.addEventListener("submit", (e) => e.preventDefault());
 form.addEventListener("change", (e) => {
-  const changes = {};
-  for (const name of ["feed", "status", "range", "sort", "order"]) {
-    if (form.elements[name]) changes[name] = form.elements[name].value || null;
-  }
-  changes.withFailures = form.elements.withFailures.checked ? "1" : null;
-  if (e.target.name === "range") Object.assign(changes, { since: null, until: null });
-  go(hrefWith(changes));
+  const target = new URL(view.firstPage, location.href);
+  const set = (name, value) => (value ? target.searchParams.set(name, value) : target.searchParams.delete(name));
+  for (const field of form.querySelectorAll("select[name]")) set(field.name, field.value);
+  for (const box of form.querySelectorAll('input[type="checkbox"][name]')) set(box.name, box.checked ? box.value : "");
+  for (const name of (e.target.dataset.clears || "").split(" ")) if (name) target.searchParams.delete(name);
+  go(target.href);
 });
 window.addEventListener("popstate", () => load());
 
@@ -219,7 +181,7 @@ function addRun(run, { fromEvent = false } = {}) {
   // Only runs newer than the newest row are new (not an old run that is simply on another page).
   const newest = body.querySelector("tr[data-created]")?.dataset.created;
   if (newest && Date.parse(run.createdAt) < Date.parse(newest)) return;
-  if (!liveTop()) {
+  if (!view.liveTop) {
     unseen += 1;
     newRuns.querySelector("[data-new-count]").textContent = unseen;
     newRuns.hidden = false;
@@ -228,11 +190,10 @@ function addRun(run, { fromEvent = false } = {}) {
   const row = newRow(run);
   row.classList.add("flash");
   body.prepend(row);
-  const limit = Number(get(params(), "limit"));
-  while (body.children.length > limit) body.lastElementChild.remove();
+  while (body.children.length > view.values.limit) body.lastElementChild.remove();
   shown.total += 1;
-  renderPager(params(), shown.total, body.children.length);
-  showEmpty(body.children.length, syncForm(params()));
+  renderPager(shown.total, body.children.length);
+  showEmpty(body.children.length, syncForm());
 }
 
 const refreshOverview = debounce(() => refreshRegion("overview").catch(() => {}), 1000);
@@ -243,9 +204,9 @@ connectEvents(
   (type, run) => {
     addRun(run, { fromEvent: true });
     refreshQueue(); // every run event moves tasks (a batch applied is one task done)
-    if (type !== "run.progress") refreshOverview(); // counts and chart move when runs start or end
+    if (type !== config.events.progress) refreshOverview(); // counts and chart move when runs start or end
   },
   { onOpen: () => { load({ skeleton: false }); refreshOverview(); refreshQueue(); } },
 );
 onRunsStarted((runs) => runs.forEach((run) => addRun(run)));
-newRuns.querySelector("[data-show-new]").addEventListener("click", () => go(hrefWith({ sort: null, order: null })));
+newRuns.querySelector("[data-show-new]").addEventListener("click", () => go(view.newest));

@@ -1,6 +1,7 @@
 // One run's page: while it runs, its counters, progress and status follow /api/events; when it
 // ends, the page re-reads itself (failures, HTTP outcome) without a reload. "Cancel import"
 // stops a run in flight; "Retry" starts a new run of the feed linked to this one and opens it.
+import { config, runHref } from "./api.js";
 import { write } from "./auth.js";
 import { connectEvents, fillRun, h, hideError, refreshRegion, showError, toast } from "./common.js";
 
@@ -18,13 +19,13 @@ async function retry(button) {
   busy(button, true);
   try {
     const data = await write(`/api/imports/${runId()}/retry`, { method: "POST" });
-    location.assign(`/imports/${data.runs[0].id}`);
+    location.assign(runHref(data.runs[0].id));
   } catch (err) {
     busy(button, false);
     if (err.code === "no_token") return;
     const inFlight = err.details?.runId;
     showError(err.message, () => retry(button), "Couldn’t retry this import.");
-    if (inFlight) toast(["The feed has an import in flight. ", h("a", { href: `/imports/${inFlight}` }, "Open it")]);
+    if (inFlight) toast(["The feed has an import in flight. ", h("a", { href: runHref(inFlight) }, "Open it")]);
   }
 }
 
@@ -54,7 +55,7 @@ connectEvents(
   (type, run) => {
     if (run?.id !== runId()) return;
     fillRun(region(), run, { flash: true });
-    if (type === "run.finished" || type === "feed.failed") refresh();
+    if (config.events.final.includes(type)) refresh();
   },
   { onOpen: refresh },
 );
