@@ -117,7 +117,10 @@ def _checked_url(request: web.Request, url: str) -> str:
     try:
         check_url(url, allow_private=request.app[keys.SETTINGS].allow_private_addresses)
     except FeedError as exc:
-        raise ApiError(400, "invalid_body", f"url: {exc.message}", {"reason": exc.reason}) from None
+        info = exc.info
+        raise ApiError(
+            400, "invalid_body", f"url: {info.message}", {"reason": info.reason}
+        ) from None
     return url
 
 
