@@ -13,15 +13,14 @@ from jobimport import wire
 from jobimport.models import FeedErrorInfo, FetchInfo, ImportRun, ItemFailure
 from tests.test_wire import BARE, FULL, NOT_MODIFIED
 
+MIRRORS = {wire.FailureOut: ItemFailure, wire.FeedErrorOut: FeedErrorInfo, wire.HttpOut: FetchInfo}
 
-@pytest.mark.parametrize(
-    ("shape", "dataclass"),
-    [
-        (wire.FailureOut, ItemFailure),
-        (wire.FeedErrorOut, FeedErrorInfo),
-        (wire.HttpOut, FetchInfo),
-    ],
-)
+
+def test_every_mirroring_shape_is_checked() -> None:
+    assert set(wire.Mirror.__subclasses__()) == set(MIRRORS)
+
+
+@pytest.mark.parametrize(("shape", "dataclass"), MIRRORS.items())
 def test_a_mirroring_shape_has_its_dataclass_fields_in_order(
     shape: type[BaseModel], dataclass: type
 ) -> None:

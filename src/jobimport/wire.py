@@ -11,35 +11,31 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import BaseModel, Field
 from pydantic.alias_generators import to_camel
 
-from jobimport.models import (
-    FeedErrorInfo,
-    FeedOrigin,
-    FeedState,
-    FetchInfo,
-    ImportRun,
-    ItemFailure,
-    Job,
-    JobStatus,
-    RunStatus,
-)
+from jobimport.models import FeedOrigin, FeedState, ImportRun, Job, JobStatus, RunStatus
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
-def camel_fields(value: Any) -> dict[str, Any]:
-    """A dataclass's fields under their camelCase names. The shapes that mirror a dataclass field
-    for field are built from this, so the mapping is never written out by hand (tests/test_wire.py
-    checks that they stay in step with their dataclass)."""
-    return {to_camel(f.name): getattr(value, f.name) for f in fields(value)}
+class Mirror(BaseModel):
+    """Base of the shapes that have their dataclass's fields, in order, under camelCase names.
+    They are built from the fields themselves, so the mapping is never written out by hand
+    (tests/test_wire_shapes.py checks each shape stays in step with its dataclass)."""
+
+    @classmethod
+    def of(cls, value: DataclassInstance) -> Self:
+        return cls.model_validate({to_camel(f.name): getattr(value, f.name) for f in fields(value)})
 
 
 # --- the parts of an import log --------------------------------------------------------------
 
 
-class FailureOut(BaseModel):
+class FailureOut(Mirror):
     reason: str
     message: str
     position: int | None = Field(description="0-based index of the item in its document.")
@@ -47,12 +43,8 @@ class FailureOut(BaseModel):
     url: str | None
     title: str | None
 
-    @classmethod
-    def of(cls, failure: ItemFailure) -> Self:
-        return cls.model_validate(camel_fields(failure))
 
-
-class FeedErrorOut(BaseModel):
+class FeedErrorOut(Mirror):
     reason: str
     message: str
     status: int | None
@@ -60,12 +52,8 @@ class FeedErrorOut(BaseModel):
     column: int | None
     retryAfterS: float | None
 
-    @classmethod
-    def of(cls, error: FeedErrorInfo | None) -> Self | None:
-        return None if error is None else cls.model_validate(camel_fields(error))
 
-
-class HttpOut(BaseModel):
+class HttpOut(Mirror):
     status: int | None
     notModified: bool
     bytes: int
@@ -74,10 +62,6 @@ class HttpOut(BaseModel):
     finalUrl: str | None
     contentType: str | None
     durationMs: int | None
-
-    @classmethod
-    def of(cls, fetch: FetchInfo | None) -> Self | None:
-        return None if fetch is None else cls.model_validate(camel_fields(fetch))
 
 
 # --- import logs -----------------------------------------------------------------------------
@@ -148,8 +132,8 @@ def _run_fields(run: ImportRun) -> dict[str, Any]:
         "failedJobs": counts.failed,
         "expiredJobs": counts.expired,
         "failureCounts": dict(run.failure_counts),
-        "error": FeedErrorOut.of(run.error),
-        "http": HttpOut.of(run.fetch),
+        "error": None if run.error is None else FeedErrorOut.of(run.error),
+        "http": None if run.fetch is None else HttpOut.of(run.fetch),
         "batchesTotal": run.batches_total,
         "batchesDone": run.batches_done,
         "updatedAt": run.updated_at,

@@ -189,7 +189,7 @@ async def preview(request: web.Request) -> web.Response:
         failedJobs=result.failed,
         items=[JobItem.of(job) for job in result.items],
         failures=[FailureOut.of(f) for f in result.failures],
-        error=FeedErrorOut.of(result.error),
-        http=HttpOut.of(result.fetch),
+        error=None if result.error is None else FeedErrorOut.of(result.error),
+        http=None if result.fetch is None else HttpOut.of(result.fetch),
     )
     return json_model(out)
