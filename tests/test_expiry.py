@@ -15,6 +15,7 @@ from jobimport.reader.fetch import make_client_session
 from jobimport.settings import Settings
 from jobimport.store import open_store
 from jobimport.store.base import JobQuery, Store
+from jobimport.wire import ImportLog
 from tests.feedgen import items, rss
 from tests.feedserver import FeedServer
 from tests.inline import import_inline
@@ -74,7 +75,7 @@ async def test_a_removed_item_expires_after_three_whole_runs_and_returns(
     server.put("/feed", rss(items([1, 2, 3, 4, 6])), validators=False)
     third = await run(pipeline, url, RunStatus.SUCCEEDED)
     assert third.counts.expired == 1
-    assert third.to_log()["expiredJobs"] == 1
+    assert ImportLog.of(third).model_dump()["expiredJobs"] == 1
     assert await expired_ids(store) == {"5"}
     (gone,) = (await store.list_jobs(JobQuery(status=JobStatus.EXPIRED))).items
     assert gone.expired_at is not None

@@ -195,7 +195,7 @@ class AlertSender:
         try:
             target = check_url(url, allow_private=self._settings.allow_private_addresses)
         except FeedError as exc:
-            log.error("alert not delivered: webhook refused", reason=exc.reason, **fields)
+            log.error("alert not delivered: webhook refused", reason=exc.info.reason, **fields)
             return
         body = alert_body(event, self._settings.base_url, self._clock())
         headers = {
@@ -260,8 +260,8 @@ class AlertSender:
         except FeedError as exc:  # the guard refused the address (literal or resolved)
             log.error(
                 "alert not delivered: webhook refused",
-                reason=exc.reason,
-                error=exc.message,
+                reason=exc.info.reason,
+                error=exc.info.message,
                 webhook=redact(str(target)),
             )
             return None, None, "refused"

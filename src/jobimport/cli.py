@@ -28,6 +28,7 @@ from jobimport.store.base import Store
 from jobimport.web.app import create_app
 from jobimport.web.demo import run_demo
 from jobimport.web.server import is_loopback, serve_until
+from jobimport.wire import ImportLog
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 CLEAN_STATUSES = (RunStatus.SUCCEEDED, RunStatus.NOT_MODIFIED)
@@ -166,7 +167,7 @@ def cmd_import(
 
 def _print_runs(runs: Sequence[ImportRun], as_json: bool) -> None:
     if as_json:
-        json.dump([run.to_log() for run in runs], sys.stdout, indent=2)
+        json.dump([ImportLog.of(run).model_dump(mode="json") for run in runs], sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         _print_table(runs, sys.stdout)

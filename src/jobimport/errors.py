@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from jobimport.models import FeedErrorInfo
+
 
 class JobImportError(Exception):
     """Base of every error jobimport raises on purpose."""
@@ -12,31 +14,15 @@ class SettingsError(JobImportError):
 
 
 class FeedError(JobImportError):
-    """A whole feed could not be read: the run fails (or ends partial) with `reason`.
+    """A whole feed could not be read: the run fails (or ends partial) with `info`, recorded on
+    the run as it is (`info.reason` is a stable code from `models.FeedFailureReason`).
+    `transient` marks errors worth retrying (network trouble, 5xx, 429); a server's Retry-After
+    is `info.retry_after_s`."""
 
-    `reason` is a stable code from `models.FeedFailureReason`. `transient` marks errors worth
-    retrying (network trouble, 5xx, 429). `retry_after_s` carries a server's Retry-After.
-    """
-
-    def __init__(
-        self,
-        reason: str,
-        message: str,
-        *,
-        status: int | None = None,
-        transient: bool = False,
-        retry_after_s: float | None = None,
-        line: int | None = None,
-        column: int | None = None,
-    ) -> None:
-        super().__init__(f"{reason}: {message}")
-        self.reason = reason
-        self.message = message
-        self.status = status
+    def __init__(self, info: FeedErrorInfo, *, transient: bool = False) -> None:
+        super().__init__(f"{info.reason}: {info.message}")
+        self.info = info
         self.transient = transient
-        self.retry_after_s = retry_after_s
-        self.line = line
-        self.column = column
 
 
 class StoreError(JobImportError):

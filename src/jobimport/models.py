@@ -233,36 +233,6 @@ class ImportRun:
             return None
         return int((self.finished_at - self.started_at).total_seconds() * 1000)
 
-    def to_log(self) -> dict[str, Any]:
-        """The import log as JSON, with the public key names (`fileName`, `totalFetched`, ...)."""
-        return {
-            "id": self.id,
-            "fileName": self.feed_url,
-            "status": self.status.value,
-            "trigger": self.trigger,
-            "createdAt": _iso(self.created_at),
-            "startedAt": _iso(self.started_at),
-            "finishedAt": _iso(self.finished_at),
-            "durationMs": self.duration_ms,
-            "totalFetched": self.counts.fetched,
-            "totalImported": self.counts.imported,
-            "newJobs": self.counts.new,
-            "updatedJobs": self.counts.updated,
-            "unchangedJobs": self.counts.unchanged,
-            "failedJobs": self.counts.failed,
-            "expiredJobs": self.counts.expired,
-            "failures": [failure_json(f) for f in self.failures],
-            "failureCounts": dict(self.failure_counts),
-            "error": None if self.error is None else error_json(self.error),
-            "http": None if self.fetch is None else fetch_json(self.fetch),
-            "batchesTotal": self.batches_total,
-            "batchesDone": self.batches_done,
-            "updatedAt": _iso(self.updated_at),
-            "attempts": self.attempts,
-            "requeues": self.requeues,
-            "retryOf": self.retry_of,
-        }
-
 
 def final_status(counts: RunCounts, error: FeedErrorInfo | None) -> RunStatus:
     """The status a fetched run ends with once every batch has a result (DESIGN §3)."""
@@ -361,42 +331,3 @@ FEED_RUN_STATE = (
     "alerted_at",
 )
 """The FeedState fields the pipeline writes (`Store.save_feed_run_state`); the rest: settings."""
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
-
-
-def failure_json(failure: ItemFailure) -> dict[str, Any]:
-    return {
-        "reason": failure.reason,
-        "message": failure.message,
-        "position": failure.position,
-        "identity": failure.identity,
-        "url": failure.url,
-        "title": failure.title,
-    }
-
-
-def error_json(error: FeedErrorInfo) -> dict[str, Any]:
-    return {
-        "reason": error.reason,
-        "message": error.message,
-        "status": error.status,
-        "line": error.line,
-        "column": error.column,
-        "retryAfterS": error.retry_after_s,
-    }
-
-
-def fetch_json(fetch: FetchInfo) -> dict[str, Any]:
-    return {
-        "status": fetch.status,
-        "notModified": fetch.not_modified,
-        "bytes": fetch.bytes,
-        "etag": fetch.etag,
-        "lastModified": fetch.last_modified,
-        "finalUrl": fetch.final_url,
-        "contentType": fetch.content_type,
-        "durationMs": fetch.duration_ms,
-    }

@@ -49,22 +49,11 @@ MAX_RETRY_AFTER_S = 300.0
 
 
 def retryable(exc: FeedError) -> bool:
-    return exc.transient and (exc.retry_after_s or 0.0) <= MAX_RETRY_AFTER_S
+    return exc.transient and (exc.info.retry_after_s or 0.0) <= MAX_RETRY_AFTER_S
 
 
 CANCEL_CHECK_BATCHES = 10
 """While staging, look every this many batches whether the run was cancelled."""
-
-
-def error_info(exc: FeedError) -> FeedErrorInfo:
-    return FeedErrorInfo(
-        reason=exc.reason,
-        message=exc.message,
-        status=exc.status,
-        line=exc.line,
-        column=exc.column,
-        retry_after_s=exc.retry_after_s,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +109,13 @@ class Pipeline:
         except FeedError as exc:
             if may_retry and retryable(exc):
                 raise
-            log.warning("feed failed", reason=exc.reason, error=exc.message, status=exc.status)
-            fetch = FetchInfo(status=exc.status, duration_ms=_ms_since(started))
+            error = exc.info
+            log.warning(
+                "feed failed", reason=error.reason, error=error.message, status=error.status
+            )
+            fetch = FetchInfo(status=error.status, duration_ms=_ms_since(started))
             closed = await self.store.close_run_early(
-                run.id, RunStatus.FAILED, error=error_info(exc), fetch=fetch
+                run.id, RunStatus.FAILED, error=error, fetch=fetch
             )
             return await self._closed_early(run, closed)
 
@@ -154,7 +146,8 @@ class Pipeline:
         for batch in [*batcher.add(last), *batcher.flush()]:
             await self.store.stage_batch(run.id, batches, batch)
             batches += 1
-        error = stream_error or reader.error
+        broke_off = stream_error or reader.error
+        error = None if broke_off is None else broke_off.info
         info = response.info(_ms_since(started))
         if error is not None:
             log.warning(
@@ -166,12 +159,10 @@ class Pipeline:
             )
         if batches == 0 and error is not None:
             closed = await self.store.close_run_early(
-                run.id, RunStatus.FAILED, error=error_info(error), fetch=info
+                run.id, RunStatus.FAILED, error=error, fetch=info
             )
             return await self._closed_early(run, closed)
-        fetched = await self.store.mark_run_staged(
-            run.id, batches, fetch=info, error=None if error is None else error_info(error)
-        )
+        fetched = await self.store.mark_run_staged(run.id, batches, fetch=info, error=error)
         log.info("feed staged", batches=batches, bytes=info.bytes, duration_ms=info.duration_ms)
         if fetched.status is RunStatus.CANCELLED:
             return fetched  # whoever cancelled it announced it

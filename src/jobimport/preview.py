@@ -18,7 +18,6 @@ import aiohttp
 
 from jobimport.errors import FeedError
 from jobimport.models import FeedErrorInfo, FetchInfo, ItemFailure, Job
-from jobimport.pipeline import error_info
 from jobimport.reader.document import DocumentReader
 from jobimport.reader.fetch import open_feed
 from jobimport.settings import Settings
@@ -69,14 +68,14 @@ async def preview_feed(
                     async for chunk in response.chunks():
                         preview.take(await loop.run_in_executor(executor, reader.feed, chunk))
                 except FeedError as exc:  # broke off part-way: what came before still counts
-                    preview.error = error_info(exc)
+                    preview.error = exc.info
                 preview.take(await loop.run_in_executor(executor, reader.close))
             if preview.error is None and reader.error is not None:
-                preview.error = error_info(reader.error)
+                preview.error = reader.error.info
             preview.fetch = response.info(int((time.monotonic() - started) * 1000))
     except FeedError as exc:
-        preview.error = error_info(exc)
+        preview.error = exc.info
         preview.fetch = FetchInfo(
-            status=exc.status, duration_ms=int((time.monotonic() - started) * 1000)
+            status=exc.info.status, duration_ms=int((time.monotonic() - started) * 1000)
         )
     return preview

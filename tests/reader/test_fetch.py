@@ -240,7 +240,11 @@ async def test_4xx_is_transient_only_for_request_timeout(
 
     error = await fetch_error(str(server.make_url("/feed")), make_settings())
 
-    assert (error.reason, error.status, error.transient) == ("http_4xx", status, transient)
+    assert (error.info.reason, error.info.status, error.transient) == (
+        "http_4xx",
+        status,
+        transient,
+    )
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
@@ -251,8 +255,8 @@ async def test_5xx_is_transient(
 
     error = await fetch_error(str(server.make_url("/feed")), make_settings())
 
-    assert (error.reason, error.status, error.transient) == ("http_5xx", status, True)
-    assert error.retry_after_s is None
+    assert (error.info.reason, error.info.status, error.transient) == ("http_5xx", status, True)
+    assert error.info.retry_after_s is None
 
 
 def _in_seconds(seconds: int) -> str:
@@ -286,9 +290,9 @@ async def test_retry_after_is_carried(
 
     error = await fetch_error(str(server.make_url("/feed")), make_settings())
 
-    assert (error.reason, error.status, error.transient) == (reason, status, True)
-    assert error.retry_after_s is not None
-    assert low <= error.retry_after_s <= high
+    assert (error.info.reason, error.info.status, error.transient) == (reason, status, True)
+    assert error.info.retry_after_s is not None
+    assert low <= error.info.retry_after_s <= high
 
 
 def test_retry_after_parsing_edges() -> None:
@@ -339,7 +343,7 @@ async def test_a_sixth_redirect_is_refused(
 
     error = await fetch_error(str(server.make_url("/r/6")), make_settings())
 
-    assert error.reason == "too_many_redirects"
+    assert error.info.reason == "too_many_redirects"
     assert hits == ["/r/6", "/r/5", "/r/4", "/r/3", "/r/2", "/r/1"]
 
 
@@ -351,8 +355,8 @@ async def test_redirect_to_ftp_is_invalid_url(
 
     error = await fetch_error(str(server.make_url("/feed")), make_settings())
 
-    assert error.reason == "invalid_url"
-    assert "ftp://" in error.message
+    assert error.info.reason == "invalid_url"
+    assert "ftp://" in error.info.message
 
 
 @pytest.mark.parametrize(
@@ -361,7 +365,7 @@ async def test_redirect_to_ftp_is_invalid_url(
 async def test_non_http_urls_are_invalid(make_settings: MakeSettings, url: str) -> None:
     error = await fetch_error(url, make_settings())
 
-    assert error.reason == "invalid_url"
+    assert error.info.reason == "invalid_url"
 
 
 # --- address guard -------------------------------------------------------------------------------
@@ -387,7 +391,7 @@ async def test_loopback_server_is_refused_when_private_addresses_are_off(
             with pytest.raises(FeedError) as caught:
                 async with open_feed(session, url, settings):
                     pass
-            assert caught.value.reason == "ssrf_refused", url
+            assert caught.value.info.reason == "ssrf_refused", url
 
     assert hits == []
     assert "connection_create_end" not in connections
@@ -420,7 +424,7 @@ async def test_private_ip_literals_are_refused_before_connecting(
         with pytest.raises(FeedError) as direct:
             await session.get(url)
 
-    assert caught.value.reason == direct.value.reason == "ssrf_refused"
+    assert caught.value.info.reason == direct.value.info.reason == "ssrf_refused"
     assert connections == []
 
 
@@ -444,8 +448,8 @@ async def test_every_redirect_hop_is_checked(
         str(server.make_url("/start")), make_settings(allow_private_addresses=False)
     )
 
-    assert error.reason == "ssrf_refused"
-    assert "127.0.0.2" in error.message
+    assert error.info.reason == "ssrf_refused"
+    assert "127.0.0.2" in error.info.message
     assert hits == ["/start"]
 
 
@@ -482,7 +486,7 @@ async def test_resolver_checks_every_resolved_address(
     if refused:
         with pytest.raises(FeedError) as caught:
             await resolver.resolve("feeds.example", 443)
-        assert caught.value.reason == "ssrf_refused"
+        assert caught.value.info.reason == "ssrf_refused"
     else:
         results = await resolver.resolve("feeds.example", 443)
         assert [r["host"] for r in results] == list(addresses)
@@ -543,7 +547,7 @@ async def test_gzip_bomb_stops_at_the_cap(
         with pytest.raises(FeedError) as caught:
             await drain(feed, received)
 
-    assert caught.value.reason == "too_large"
+    assert caught.value.info.reason == "too_large"
     assert cap < feed.bytes_read <= cap + CHUNK_SIZE
     assert sum(map(len, received)) <= cap
 
@@ -567,7 +571,7 @@ async def test_oversized_body_without_content_length_is_too_large(
         with pytest.raises(FeedError) as caught:
             await drain(feed, [])
 
-    assert caught.value.reason == "too_large"
+    assert caught.value.info.reason == "too_large"
     assert feed.bytes_read <= cap + CHUNK_SIZE
 
 
@@ -578,8 +582,8 @@ async def test_declared_oversized_body_fails_before_reading(
 
     error = await fetch_error(str(server.make_url("/feed")), make_settings(max_feed_bytes=MIB))
 
-    assert error.reason == "too_large"
-    assert "Content-Length" in error.message
+    assert error.info.reason == "too_large"
+    assert "Content-Length" in error.info.message
 
 
 async def test_body_of_exactly_the_cap_is_accepted(
@@ -621,8 +625,8 @@ async def test_server_silent_after_first_chunk_is_a_read_timeout(
         with pytest.raises(FeedError) as caught:
             await drain(feed, received)
 
-    assert (caught.value.reason, caught.value.transient) == ("timeout", True)
-    assert "sent nothing" in caught.value.message  # the idle timeout, not the total one
+    assert (caught.value.info.reason, caught.value.transient) == ("timeout", True)
+    assert "sent nothing" in caught.value.info.message  # the idle timeout, not the total one
     assert received == [FEED[:CHUNK_SIZE]]
 
 
@@ -645,8 +649,8 @@ async def test_trickling_server_hits_the_total_timeout(
 
     error = await fetch_error(str(server.make_url("/feed")), settings)
 
-    assert (error.reason, error.transient) == ("timeout", True)
-    assert "took over 1.0 s" in error.message
+    assert (error.info.reason, error.transient) == ("timeout", True)
+    assert "took over 1.0 s" in error.info.message
     assert 0.9 <= time.monotonic() - started < 3
 
 
@@ -682,8 +686,8 @@ async def test_deadline_interrupts_a_wait_shorter_than_the_read_timeout(
 
     error = await fetch_error(str(server.make_url(f"/{stall_at}")), settings)
 
-    assert error.reason == "timeout"
-    assert "took over 0.6 s" in error.message
+    assert error.info.reason == "timeout"
+    assert "took over 0.6 s" in error.info.message
 
 
 async def test_time_spent_by_the_consumer_counts_against_the_deadline(
@@ -703,7 +707,7 @@ async def test_time_spent_by_the_consumer_counts_against_the_deadline(
         with pytest.raises(FeedError) as caught:
             await anext(chunks)
 
-    assert caught.value.reason == "timeout"
+    assert caught.value.info.reason == "timeout"
 
 
 async def test_closed_port_is_a_connect_error(make_settings: MakeSettings) -> None:
@@ -714,13 +718,13 @@ async def test_closed_port_is_a_connect_error(make_settings: MakeSettings) -> No
 
     error = await fetch_error(f"http://127.0.0.1:{port}/feed", make_settings())
 
-    assert (error.reason, error.transient) == ("connect", True)
+    assert (error.info.reason, error.transient) == ("connect", True)
 
 
 async def test_unresolvable_name_is_a_dns_error(make_settings: MakeSettings) -> None:
     error = await fetch_error("http://nonexistent.invalid/feed", make_settings())
 
-    assert (error.reason, error.transient) == ("dns", True)
+    assert (error.info.reason, error.transient) == ("dns", True)
 
 
 # --- blocked and not a feed ----------------------------------------------------------------------
@@ -735,8 +739,8 @@ async def test_incapsula_page_is_blocked(
 
     error = await fetch_error(str(server.make_url("/rss/articleFeed.cfm")), make_settings())
 
-    assert (error.reason, error.status, error.transient) == ("blocked", status, False)
-    assert "incapsula" in error.message.lower()
+    assert (error.info.reason, error.info.status, error.transient) == ("blocked", status, False)
+    assert "incapsula" in error.info.message.lower()
 
 
 async def test_cloudflare_challenge_is_blocked(
@@ -748,7 +752,7 @@ async def test_cloudflare_challenge_is_blocked(
 
     error = await fetch_error(str(server.make_url("/feed")), make_settings())
 
-    assert (error.reason, error.status) == ("blocked", 403)
+    assert (error.info.reason, error.info.status) == ("blocked", 403)
 
 
 async def test_plain_403_is_a_4xx(
@@ -758,7 +762,7 @@ async def test_plain_403_is_a_4xx(
 
     error = await fetch_error(str(server.make_url("/feed")), make_settings())
 
-    assert (error.reason, error.status, error.transient) == ("http_4xx", 403, False)
+    assert (error.info.reason, error.info.status, error.transient) == ("http_4xx", 403, False)
 
 
 async def test_feed_that_mentions_captcha_is_not_blocked(
@@ -790,7 +794,7 @@ async def test_html_json_and_empty_bodies_are_not_a_feed(
 
     error = await fetch_error(str(server.make_url("/feed")), make_settings())
 
-    assert (error.reason, error.status) == ("not_a_feed", 200)
+    assert (error.info.reason, error.info.status) == ("not_a_feed", 200)
 
 
 def test_not_xml_reason_leaves_utf16_to_the_parser() -> None:

@@ -400,7 +400,7 @@ def test_entity_declarations_are_refused(case: str) -> None:
         items, parser = parse(doc)
 
     assert items == []
-    assert (failure(parser).reason, failure(parser).line) == ("entities_forbidden", 1)
+    assert (failure(parser).info.reason, failure(parser).info.line) == ("entities_forbidden", 1)
     assert_bounded(peak, 16 * MiB)
 
 
@@ -412,7 +412,7 @@ def test_entity_declaration_split_across_chunks_at_every_byte() -> None:
     prologue_end = doc.index(b"<rss")
     for cut in range(1, prologue_end + 6):
         items, parser = parse_chunks([doc[:cut], doc[cut:]])
-        assert (items, failure(parser).reason) == ([], "entities_forbidden"), cut
+        assert (items, failure(parser).info.reason) == ([], "entities_forbidden"), cut
 
 
 NETSCAPE_DOCTYPE = (
@@ -470,8 +470,8 @@ def test_deep_nesting_is_too_large_without_walking_it() -> None:
         items, parser = parse(doc)
 
     assert len(items) == 1  # the item before the bomb
-    assert failure(parser).reason == "too_large"
-    assert "deeper than 64" in failure(parser).message
+    assert failure(parser).info.reason == "too_large"
+    assert "deeper than 64" in failure(parser).info.message
     assert_bounded(peak, 16 * MiB)
 
 
@@ -486,7 +486,7 @@ def test_deep_nesting_is_too_large_without_walking_it() -> None:
 def test_depth_cap_boundary(body: str, reason: str | None) -> None:
     _, parser = parse(rss(body, channel=""), max_depth=5)
 
-    assert (parser.error and parser.error.reason) == reason
+    assert (parser.error and parser.error.info.reason) == reason
 
 
 @pytest.mark.parametrize("cdata", [False, True], ids=["text", "cdata"])
@@ -497,8 +497,8 @@ def test_20_mb_text_node_is_too_large_in_bounded_memory(cdata: bool) -> None:
         items, parser = parse_chunks(chunks)
 
     assert len(items) == 1
-    assert failure(parser).reason == "too_large"
-    assert failure(parser).line == 1
+    assert failure(parser).info.reason == "too_large"
+    assert failure(parser).info.line == 1
     assert_bounded(peak, 64 * MiB)
 
 
@@ -508,8 +508,8 @@ def test_4_mb_attribute_is_too_large_in_bounded_memory() -> None:
         items, parser = parse_chunks(chunks)
 
     assert len(items) == 1
-    assert failure(parser).reason == "too_large"
-    assert "media:content" in failure(parser).message
+    assert failure(parser).info.reason == "too_large"
+    assert "media:content" in failure(parser).info.message
     assert_bounded(peak, 64 * MiB)
 
 
@@ -526,7 +526,7 @@ def test_4_mb_attribute_is_too_large_in_bounded_memory() -> None:
 def test_text_cap_counts_utf8_bytes(body: str, reason: str | None) -> None:
     _, parser = parse(rss(body, channel=""), max_text_bytes=100)
 
-    assert (parser.error and parser.error.reason) == reason
+    assert (parser.error and parser.error.info.reason) == reason
 
 
 @pytest.mark.parametrize(
@@ -542,7 +542,7 @@ def test_text_cap_counts_utf8_bytes(body: str, reason: str | None) -> None:
 def test_attribute_cap(body: str, reason: str | None) -> None:
     _, parser = parse(rss(body, channel=""), max_attr_bytes=10)
 
-    assert (parser.error and parser.error.reason) == reason
+    assert (parser.error and parser.error.info.reason) == reason
 
 
 def test_item_element_cap() -> None:
@@ -552,14 +552,14 @@ def test_item_element_cap() -> None:
 
     assert ok_parser.error is None
     assert len(ok[0].elements) == MAX_ITEM_ELEMENTS
-    assert failure(big_parser).reason == "too_large"
+    assert failure(big_parser).info.reason == "too_large"
 
 
 def test_huge_prologue_is_too_large() -> None:
     chunks = repeated(b"<!--", b"-x", 2 * MAX_PROLOGUE_BYTES, b"--><rss/>")
     items, parser = parse_chunks(chunks)
 
-    assert (items, failure(parser).reason) == ([], "too_large")
+    assert (items, failure(parser).info.reason) == ([], "too_large")
 
 
 def test_large_feed_streams_in_flat_memory() -> None:
@@ -585,8 +585,8 @@ def test_truncated_document_keeps_items_before_the_break(data_dir: Path) -> None
 
     assert [item.find("id").text for item in items] == ["151002"]  # type: ignore[union-attr]
     error = failure(parser)
-    assert error.reason == "malformed_xml"
-    assert (error.line, error.column) == (38, 3)  # where the body stops
+    assert error.info.reason == "malformed_xml"
+    assert (error.info.line, error.info.column) == (38, 3)  # where the body stops
 
 
 @pytest.mark.parametrize(
@@ -608,10 +608,10 @@ def test_broken_documents_are_malformed_after_the_good_items(
 
     assert items[0].elements == (RawElement("title", text="a"),)
     error = failure(parser)
-    assert error.reason == reason
-    assert message.lower() in error.message.lower()
-    assert error.line is not None
-    assert error.column is not None
+    assert error.info.reason == reason
+    assert message.lower() in error.info.message.lower()
+    assert error.info.line is not None
+    assert error.info.column is not None
 
 
 @pytest.mark.parametrize(
@@ -638,17 +638,17 @@ def test_undeclared_latin_1_is_malformed_with_a_clear_message() -> None:
     _, parser = parse(b"<rss><channel><item><title>caf\xe9</title></item></channel></rss>")
 
     error = failure(parser)
-    assert error.reason == "malformed_xml"
-    assert "must be UTF-8 unless its XML declaration names another encoding" in error.message
-    assert (error.line, error.column) == (1, 31)
+    assert error.info.reason == "malformed_xml"
+    assert "must be UTF-8 unless its XML declaration names another encoding" in error.info.message
+    assert (error.info.line, error.info.column) == (1, 31)
 
 
 def test_html_block_page_is_not_a_feed(data_dir: Path) -> None:
     # Not well-formed either (`&incident_id=`), but the root is seen before the break.
     _, parser = parse((data_dir / "higheredjobs-incapsula-block-excerpt.html").read_bytes())
 
-    assert failure(parser).reason == "not_a_feed"
-    assert "<html>" in failure(parser).message
+    assert failure(parser).info.reason == "not_a_feed"
+    assert "<html>" in failure(parser).info.message
 
 
 @pytest.mark.parametrize(
@@ -670,14 +670,14 @@ def test_documents_that_are_not_rss(doc: bytes, reason: str, words: str) -> None
     items, parser = parse(doc)
 
     assert items == []
-    assert failure(parser).reason == reason
-    assert words in failure(parser).message
+    assert failure(parser).info.reason == reason
+    assert words in failure(parser).info.message
 
 
 def test_atom_message_names_the_expected_format() -> None:
     _, parser = parse(b'<feed xmlns="http://www.w3.org/2005/Atom"/>')
 
-    assert "RSS 2.0" in failure(parser).message
+    assert "RSS 2.0" in failure(parser).info.message
 
 
 # -- chunking and the error contract ------------------------------------------------------------
@@ -701,7 +701,7 @@ def test_chunk_boundaries_do_not_change_a_break() -> None:
     for size in (1024, 4096, CHUNK, len(doc)):
         items, parser = parse(doc, chunk_size=size)
         error = failure(parser)
-        results.add((len(items), error.reason, error.line, error.column))
+        results.add((len(items), error.info.reason, error.info.line, error.info.column))
     assert results == {(57, "malformed_xml", 57 * 10 + 6, 16)}
 
 
@@ -712,7 +712,7 @@ def test_after_an_error_input_is_ignored() -> None:
 
     assert [item.position for item in first] == [0]
     assert error is not None
-    assert error.reason == "malformed_xml"
+    assert error.info.reason == "malformed_xml"
     assert parser.feed(b"</item><item><title>c</title></item></channel></rss>") == []
     assert parser.close() == []
     assert parser.error is error
@@ -726,8 +726,8 @@ def test_undefined_entity_stops_the_parse_at_once() -> None:
     first = parser.feed(b"<rss><channel><item><title>a</title></item><item><title>&nbsp;")
 
     assert [item.elements[0].text for item in first] == ["a"]
-    assert failure(parser).reason == "malformed_xml"
-    assert "nbsp" in failure(parser).message
+    assert failure(parser).info.reason == "malformed_xml"
+    assert "nbsp" in failure(parser).info.message
     assert parser.feed(b"</title></item><item><title>ghost</title></item></channel></rss>") == []
 
 
@@ -739,10 +739,10 @@ def test_iter_items_yields_then_raises() -> None:
     with pytest.raises(FeedError) as raised:
         seen.extend(iter_items([b"<rss><channel><item><title>a</title></item><item><tit"]))
     assert len(seen) == 1
-    assert raised.value.reason == "malformed_xml"
+    assert raised.value.info.reason == "malformed_xml"
 
 
 def test_limits_pass_through_iter_items() -> None:
     with pytest.raises(FeedError) as raised:
         list(iter_items([rss("<item><a><b/></a></item>")], max_depth=4))
-    assert raised.value.reason == "too_large"
+    assert raised.value.info.reason == "too_large"

@@ -21,6 +21,7 @@ from jobimport.models import (
     RunStatus,
 )
 from jobimport.store.base import JobQuery, JobRecord, Store
+from jobimport.wire import ImportLog
 from tests.store.test_contract import (
     BROKEN,
     FEED,
@@ -100,7 +101,7 @@ async def test_a_job_missing_from_three_runs_expires_on_the_third(store: Store) 
     third = await run_of(store, [1, 2])
     assert third.status is RunStatus.SUCCEEDED
     assert third.counts == RunCounts(fetched=2, unchanged=2, expired=1)
-    assert third.to_log()["expiredJobs"] == 1
+    assert ImportLog.of(third).model_dump()["expiredJobs"] == 1
     check_invariants(third)  # expired stands apart from the document's counts
     assert await store.get_run(third.id) == third
     assert await expired(store) == {"3"}

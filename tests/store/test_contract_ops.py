@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from jobimport.models import BatchResult, ImportRun, RunCounts, RunStatus
 from jobimport.store.base import ApplyOutcome, RunQuery, Store
+from jobimport.wire import ImportLog
 from tests.store.test_contract import (
     BROKEN,
     FEED,
@@ -163,7 +164,7 @@ async def test_a_retry_is_linked_to_the_run_it_retries(store: Store) -> None:
     retry, created = await store.start_or_get_run(FEED, "api", retry_of=first.id)
     assert created
     assert (retry.retry_of, retry.status) == (first.id, RunStatus.QUEUED)
-    assert retry.to_log()["retryOf"] == first.id
+    assert ImportLog.of(retry).model_dump()["retryOf"] == first.id
     assert await stored(store, retry.id) == retry
     listed = await store.list_runs(RunQuery(feed_url=FEED))
     assert {r.id: r.retry_of for r in listed.items} == {first.id: None, retry.id: first.id}

@@ -1,6 +1,7 @@
 """Typed run events. The pipeline publishes them; the hub and SSE (later) carry them to browsers.
 
-Every event has a `type` (its wire name) and serializes to a flat JSON object with camelCase keys.
+Every event has a `type` (its wire name) and serializes to a flat JSON object with camelCase keys,
+in the shapes of `jobimport.wire`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from jobimport.models import FeedState, ImportRun
+from jobimport.wire import FeedAlertOut, FeedRef, ImportLog, RunEventOut
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +22,7 @@ class RunEvent:
     run: ImportRun
 
     def to_json(self) -> dict[str, Any]:
-        return {"type": self.type, "run": self.run.to_log()}
+        return RunEventOut(type=self.type, run=ImportLog.of(self.run)).model_dump(mode="json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +66,14 @@ class FeedAlert(RunEvent):
 
     def to_json(self) -> dict[str, Any]:
         feed = self.feed
-        return {
-            "type": self.type,
-            "kind": self.kind,
-            "feed": None if feed is None else {"id": feed.id, "url": feed.url, "name": feed.name},
-            "consecutiveFailures": 0 if feed is None else feed.consecutive_failures,
-            "run": self.run.to_log(),
-        }
+        payload = FeedAlertOut(
+            type=self.type,
+            kind=self.kind,
+            feed=None if feed is None else FeedRef.of(feed),
+            consecutiveFailures=0 if feed is None else feed.consecutive_failures,
+            run=ImportLog.of(self.run),
+        )
+        return payload.model_dump(mode="json")
 
 
 Publish = Callable[[RunEvent], Awaitable[None]]

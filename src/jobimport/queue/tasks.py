@@ -37,9 +37,9 @@ class Tasks:
             try:
                 run = await self.pipeline.fetch_and_stage(run_id, may_retry=not ctx.final_try)
             except FeedError as exc:  # transient and tries remain: the run stays open
-                delay = retry_delay(self.settings, ctx, exc.retry_after_s)
-                log.warning("fetch will retry", reason=exc.reason, delay_s=delay)
-                raise RetryLater(delay, exc.reason) from exc
+                delay = retry_delay(self.settings, ctx, exc.info.retry_after_s)
+                log.warning("fetch will retry", reason=exc.info.reason, delay_s=delay)
+                raise RetryLater(delay, exc.info.reason) from exc
             except StoreUnavailable as exc:
                 if ctx.final_try:
                     raise  # the reconciler enqueues the run again once the store is back

@@ -23,7 +23,7 @@ from aiohttp import hdrs
 from yarl import URL
 
 from jobimport.errors import FeedError
-from jobimport.models import FeedFailureReason, FetchInfo
+from jobimport.models import FeedErrorInfo, FeedFailureReason, FetchInfo
 from jobimport.reader.httperrors import blocked, network_error, status_error, total_timeout
 from jobimport.reader.netguard import GuardedResolver, check_url, url_guard
 from jobimport.reader.sniff import challenge_marker, not_xml_reason
@@ -202,17 +202,21 @@ async def _follow(
         response.release()
         if followed == MAX_REDIRECTS:
             raise FeedError(
-                FeedFailureReason.TOO_MANY_REDIRECTS,
-                f"more than {MAX_REDIRECTS} redirects, the last one from {target}",
-                status=response.status,
+                FeedErrorInfo(
+                    FeedFailureReason.TOO_MANY_REDIRECTS,
+                    f"more than {MAX_REDIRECTS} redirects, the last one from {target}",
+                    status=response.status,
+                )
             )
         try:
             next_url = target.join(URL(location))
         except ValueError as exc:
             raise FeedError(
-                FeedFailureReason.INVALID_URL,
-                f"{target} redirects to an unusable Location {location!r}",
-                status=response.status,
+                FeedErrorInfo(
+                    FeedFailureReason.INVALID_URL,
+                    f"{target} redirects to an unusable Location {location!r}",
+                    status=response.status,
+                )
             ) from exc
         target = check_url(next_url, allow_private=allow_private)
         followed += 1
@@ -261,9 +265,11 @@ async def _accept(
             raise blocked(status, marker, response.url)
         if why := not_xml_reason(first):
             raise FeedError(
-                FeedFailureReason.NOT_A_FEED,
-                f"{response.url} answered {status} with {why}, not a feed",
-                status=status,
+                FeedErrorInfo(
+                    FeedFailureReason.NOT_A_FEED,
+                    f"{response.url} answered {status} with {why}, not a feed",
+                    status=status,
+                )
             )
         return FeedResponse(
             status=status,
@@ -341,7 +347,9 @@ class _Body:
 
     def _too_large(self, detail: str) -> FeedError:
         return FeedError(
-            FeedFailureReason.TOO_LARGE,
-            f"{self._url}: body exceeds JOBIMPORT_MAX_FEED_BYTES "
-            f"({self._settings.max_feed_bytes} bytes decoded): {detail}",
+            FeedErrorInfo(
+                FeedFailureReason.TOO_LARGE,
+                f"{self._url}: body exceeds JOBIMPORT_MAX_FEED_BYTES "
+                f"({self._settings.max_feed_bytes} bytes decoded): {detail}",
+            )
         )

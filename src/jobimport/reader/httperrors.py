@@ -14,7 +14,7 @@ from aiohttp import hdrs
 from yarl import URL
 
 from jobimport.errors import FeedError
-from jobimport.models import FeedFailureReason
+from jobimport.models import FeedErrorInfo, FeedFailureReason
 from jobimport.settings import Settings
 
 _RETRY_AFTER = frozenset({429, 503})
@@ -24,9 +24,11 @@ _TRANSIENT_4XX = frozenset({408, 429})
 def blocked(status: int, marker: str, url: URL) -> FeedError:
     """A bot-challenge page instead of the feed: permanent until someone changes something."""
     return FeedError(
-        FeedFailureReason.BLOCKED,
-        f"{url} answered {status} with a bot-challenge page ({marker}) instead of the feed",
-        status=status,
+        FeedErrorInfo(
+            FeedFailureReason.BLOCKED,
+            f"{url} answered {status} with a bot-challenge page ({marker}) instead of the feed",
+            status=status,
+        )
     )
 
 
@@ -45,7 +47,8 @@ def status_error(response: aiohttp.ClientResponse) -> FeedError:
         # A 1xx/3xx that is not a usable redirect (e.g. no Location): there is no feed here.
         reason, transient = FeedFailureReason.NOT_A_FEED, False
         message += " without a usable redirect"
-    return FeedError(reason, message, status=status, transient=transient, retry_after_s=retry_after)
+    info = FeedErrorInfo(reason, message, status=status, retry_after_s=retry_after)
+    return FeedError(info, transient=transient)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -78,22 +81,28 @@ def network_error(exc: BaseException, url: URL, settings: Settings) -> FeedError
         return total_timeout(url, settings)
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return FeedError(
-            FeedFailureReason.DNS, f"cannot resolve {host}: {exc.os_error}", transient=True
+            FeedErrorInfo(FeedFailureReason.DNS, f"cannot resolve {host}: {exc.os_error}"),
+            transient=True,
         )
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         # A bad certificate stays bad on retry.
-        return FeedError(FeedFailureReason.CONNECT, f"TLS certificate of {host}: {exc}")
+        return FeedError(
+            FeedErrorInfo(FeedFailureReason.CONNECT, f"TLS certificate of {host}: {exc}")
+        )
     if isinstance(exc, aiohttp.InvalidURL):
-        return FeedError(FeedFailureReason.INVALID_URL, f"{url} is not a valid URL: {exc}")
+        return FeedError(
+            FeedErrorInfo(FeedFailureReason.INVALID_URL, f"{url} is not a valid URL: {exc}")
+        )
     return FeedError(
-        FeedFailureReason.CONNECT,
-        f"{host}: {type(exc).__name__}: {exc}".rstrip(": "),
+        FeedErrorInfo(
+            FeedFailureReason.CONNECT, f"{host}: {type(exc).__name__}: {exc}".rstrip(": ")
+        ),
         transient=True,
     )
 
 
 def _timeout(message: str) -> FeedError:
-    return FeedError(FeedFailureReason.TIMEOUT, message, transient=True)
+    return FeedError(FeedErrorInfo(FeedFailureReason.TIMEOUT, message), transient=True)
 
 
 def total_timeout(url: URL, settings: Settings) -> FeedError:

@@ -20,7 +20,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
 from jobimport.errors import FeedError
-from jobimport.models import FeedFailureReason
+from jobimport.models import FeedErrorInfo, FeedFailureReason
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 
@@ -134,13 +134,15 @@ class GuardedResolver(AbstractResolver):
 
 def ssrf_refused(host: str, why: str) -> FeedError:
     return FeedError(
-        FeedFailureReason.SSRF_REFUSED,
-        f"refusing to fetch from {host}: {why} (JOBIMPORT_ALLOW_PRIVATE_ADDRESSES is off)",
+        FeedErrorInfo(
+            FeedFailureReason.SSRF_REFUSED,
+            f"refusing to fetch from {host}: {why} (JOBIMPORT_ALLOW_PRIVATE_ADDRESSES is off)",
+        )
     )
 
 
 def _invalid(message: str) -> FeedError:
-    return FeedError(FeedFailureReason.INVALID_URL, message)
+    return FeedError(FeedErrorInfo(FeedFailureReason.INVALID_URL, message))
 
 
 def _is_ip_literal(host: str) -> bool:

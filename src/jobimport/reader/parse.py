@@ -17,7 +17,7 @@ from typing import Any, cast
 from lxml import etree
 
 from jobimport.errors import FeedError
-from jobimport.models import FeedFailureReason
+from jobimport.models import FeedErrorInfo, FeedFailureReason
 from jobimport.reader.raw import RawElement, RawItem
 
 __all__ = ["FeedParser", "iter_items"]
@@ -261,7 +261,9 @@ class FeedParser:
         self._fail(reason, message, line, column)
 
     def _fail(self, reason: str, message: str, line: int = 0, column: int = 0) -> None:
-        self._set_error(FeedError(reason, message, line=line or None, column=column or None))
+        self._set_error(
+            FeedError(FeedErrorInfo(reason, message, line=line or None, column=column or None))
+        )
 
     def _set_error(self, error: FeedError) -> None:
         if self.error is None:
@@ -316,7 +318,7 @@ _make_element = _element_factory()
 
 def _error(reason: str, message: str, el: etree._Element) -> FeedError:
     line = el.sourceline
-    return FeedError(reason, message, line=line if isinstance(line, int) else None)
+    return FeedError(FeedErrorInfo(reason, message, line=line if isinstance(line, int) else None))
 
 
 @functools.lru_cache(maxsize=4096)

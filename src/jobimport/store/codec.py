@@ -1,12 +1,25 @@
 """Plain-dict forms of the domain types, shared by the backends (SQLite keeps them as JSON text,
-MongoDB as documents). Datetimes stay datetimes here; each backend decides how to store them."""
+MongoDB as documents). Datetimes stay datetimes here; each backend decides how to store them.
+
+Each dict is derived from its dataclass: one key per field, under the field's name, in field
+order, tuples as lists, so a new field needs no edit here. Reading back, a missing or null value
+takes the field's default: what was stored before a field existed still loads.
+"""
 
 from __future__ import annotations
 
+import functools
+import typing
+from dataclasses import MISSING, fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jobimport.models import FeedErrorInfo, FetchInfo, ItemFailure, Job, StagedEntry
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+D = TypeVar("D", bound="DataclassInstance")
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -16,131 +29,73 @@ def aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-def job_to_dict(job: Job) -> dict[str, Any]:
-    return {
-        "kind": "job",
-        "source": job.source,
-        "external_id": job.external_id,
-        "title": job.title,
-        "content_hash": job.content_hash,
-        "company": job.company,
-        "location": job.location,
-        "job_type": job.job_type,
-        "categories": list(job.categories),
-        "summary": job.summary,
-        "description_html": job.description_html,
-        "description_text": job.description_text,
-        "url": job.url,
-        "logo_url": job.logo_url,
-        "published_at": job.published_at,
-        "raw": job.raw,
-        "position": job.position,
-    }
+def to_dict(value: DataclassInstance) -> dict[str, Any]:
+    return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
 
 
-def job_from_dict(doc: dict[str, Any]) -> Job:
-    return Job(
-        source=doc["source"],
-        external_id=doc["external_id"],
-        title=doc["title"],
-        content_hash=doc["content_hash"],
-        company=doc.get("company"),
-        location=doc.get("location"),
-        job_type=doc.get("job_type"),
-        categories=tuple(doc.get("categories") or ()),
-        summary=doc.get("summary"),
-        description_html=doc.get("description_html") or "",
-        description_text=doc.get("description_text") or "",
-        url=doc.get("url"),
-        logo_url=doc.get("logo_url"),
-        published_at=aware(doc.get("published_at")),
-        raw=doc.get("raw") or {},
-        position=doc.get("position") or 0,
-    )
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def from_dict(cls: type[D], doc: dict[str, Any]) -> D:
+    """The dataclass `cls` from `to_dict`'s form; keys that are not its fields are ignored."""
+    values: dict[str, Any] = {}
+    for name, required, kind in _fields(cls):
+        value: Any = doc[name] if required else doc.get(name)
+        if value is None and not required:
+            continue  # the field's default
+        if kind is datetime:
+            value = aware(value)
+        elif kind is tuple:
+            value = tuple(value)
+        values[name] = value
+    return cls(**values)
+
+
+@functools.cache
+def _fields(cls: type[DataclassInstance]) -> tuple[tuple[str, bool, type | None], ...]:
+    """(name, required, datetime or tuple when the value needs converting) of each field."""
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in fields(cls):
+        required = f.default is MISSING and f.default_factory is MISSING
+        out.append((f.name, required, _kind(hints[f.name])))
+    return tuple(out)
+
+
+def _kind(hint: Any) -> type | None:
+    if datetime in (hint, *typing.get_args(hint)):
+        return datetime
+    return tuple if typing.get_origin(hint) is tuple else None
 
 
 def failure_to_dict(failure: ItemFailure) -> dict[str, Any]:
-    return {
-        "kind": "failure",
-        "reason": failure.reason,
-        "message": failure.message,
-        "position": failure.position,
-        "identity": failure.identity,
-        "url": failure.url,
-        "title": failure.title,
-    }
+    return {"kind": "failure", **to_dict(failure)}
 
 
 def failure_from_dict(doc: dict[str, Any]) -> ItemFailure:
-    return ItemFailure(
-        reason=doc["reason"],
-        message=doc["message"],
-        position=doc.get("position"),
-        identity=doc.get("identity"),
-        url=doc.get("url"),
-        title=doc.get("title"),
-    )
+    return from_dict(ItemFailure, doc)
 
 
 def entry_to_dict(entry: StagedEntry) -> dict[str, Any]:
-    return job_to_dict(entry) if isinstance(entry, Job) else failure_to_dict(entry)
+    return {"kind": "job", **to_dict(entry)} if isinstance(entry, Job) else failure_to_dict(entry)
 
 
 def entry_from_dict(doc: dict[str, Any]) -> StagedEntry:
-    return job_from_dict(doc) if doc.get("kind") == "job" else failure_from_dict(doc)
+    return from_dict(Job, doc) if doc.get("kind") == "job" else failure_from_dict(doc)
 
 
 def error_to_dict(error: FeedErrorInfo | None) -> dict[str, Any] | None:
-    if error is None:
-        return None
-    return {
-        "reason": error.reason,
-        "message": error.message,
-        "status": error.status,
-        "line": error.line,
-        "column": error.column,
-        "retry_after_s": error.retry_after_s,
-    }
+    return None if error is None else to_dict(error)
 
 
 def error_from_dict(doc: dict[str, Any] | None) -> FeedErrorInfo | None:
-    if not doc:
-        return None
-    return FeedErrorInfo(
-        reason=doc["reason"],
-        message=doc["message"],
-        status=doc.get("status"),
-        line=doc.get("line"),
-        column=doc.get("column"),
-        retry_after_s=doc.get("retry_after_s"),
-    )
+    return from_dict(FeedErrorInfo, doc) if doc else None
 
 
 def fetch_to_dict(fetch: FetchInfo | None) -> dict[str, Any] | None:
-    if fetch is None:
-        return None
-    return {
-        "status": fetch.status,
-        "not_modified": fetch.not_modified,
-        "bytes": fetch.bytes,
-        "etag": fetch.etag,
-        "last_modified": fetch.last_modified,
-        "final_url": fetch.final_url,
-        "content_type": fetch.content_type,
-        "duration_ms": fetch.duration_ms,
-    }
+    return None if fetch is None else to_dict(fetch)
 
 
 def fetch_from_dict(doc: dict[str, Any] | None) -> FetchInfo | None:
-    if not doc:
-        return None
-    return FetchInfo(
-        status=doc.get("status"),
-        not_modified=bool(doc.get("not_modified")),
-        bytes=doc.get("bytes") or 0,
-        etag=doc.get("etag"),
-        last_modified=doc.get("last_modified"),
-        final_url=doc.get("final_url"),
-        content_type=doc.get("content_type"),
-        duration_ms=doc.get("duration_ms"),
-    )
+    return from_dict(FetchInfo, doc) if doc else None

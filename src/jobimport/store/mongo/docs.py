@@ -160,15 +160,13 @@ def batch_result_from_doc(doc: Doc) -> BatchResult:
 
 def job_content(job: Job) -> Doc:
     """Every field of the job itself (what the content hash covers, and more)."""
-    content = codec.job_to_dict(job)
-    del content["kind"]
-    return content
+    return codec.to_dict(job)
 
 
 def job_record_from_doc(doc: Doc) -> JobRecord:
     return JobRecord(
         id=doc["_id"],
-        job=codec.job_from_dict(doc),
+        job=codec.from_dict(Job, doc),
         first_seen_at=required_dt(doc["first_seen_at"]),
         last_seen_at=required_dt(doc["last_seen_at"]),
         last_changed_at=required_dt(doc["last_changed_at"]),

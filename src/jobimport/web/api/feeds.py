@@ -15,37 +15,17 @@ from aiohttp import web
 
 from jobimport.errors import FeedError
 from jobimport.feed_policy import next_run_at, parse_schedule
-from jobimport.models import (
-    FeedOrigin,
-    FeedState,
-    Job,
-    RunStatus,
-    error_json,
-    failure_json,
-    fetch_json,
-)
+from jobimport.models import FeedOrigin, FeedState, RunStatus
 from jobimport.preview import preview_feed
 from jobimport.reader.netguard import check_url
 from jobimport.store.base import RunQuery
 from jobimport.web import keys
 from jobimport.web.api.params import paging, parse_query, query_key, read_json_body
-from jobimport.web.api.schemas import (
-    FailureOut,
-    FeedErrorOut,
-    FeedListQuery,
-    FeedOut,
-    FeedPage,
-    HttpOut,
-)
-from jobimport.web.api.schemas_ops import (
-    FeedCreate,
-    FeedPatch,
-    FeedPreviewOut,
-    PreviewItem,
-    PreviewRequest,
-)
+from jobimport.web.api.schemas import FeedListQuery, FeedPage
+from jobimport.web.api.schemas_ops import FeedCreate, FeedPatch, FeedPreviewOut, PreviewRequest
 from jobimport.web.errors import ApiError, not_found
 from jobimport.web.respond import json_model
+from jobimport.wire import FailureOut, FeedErrorOut, FeedOut, HttpOut, JobItem
 
 MAX_IN_FLIGHT_LOOKUP = 1000
 FEED_ID = re.compile(r"^[0-9a-f]{16}$")
@@ -54,10 +34,8 @@ FEED_ID = re.compile(r"^[0-9a-f]{16}$")
 def feed_out(
     state: FeedState, default_schedule: str, now: datetime, in_flight: str | None
 ) -> FeedOut:
-    return FeedOut(
-        id=state.id,
-        url=state.url,
-        name=state.name,
+    return FeedOut.of(
+        state,
         origin=state.origin,
         paused=state.paused,
         schedule=state.schedule,
@@ -117,7 +95,10 @@ def _checked_url(request: web.Request, url: str) -> str:
     try:
         check_url(url, allow_private=request.app[keys.SETTINGS].allow_private_addresses)
     except FeedError as exc:
-        raise ApiError(400, "invalid_body", f"url: {exc.message}", {"reason": exc.reason}) from None
+        info = exc.info
+        raise ApiError(
+            400, "invalid_body", f"url: {info.message}", {"reason": info.reason}
+        ) from None
     return url
 
 
@@ -194,22 +175,6 @@ async def delete_feed(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-def _preview_item(job: Job) -> PreviewItem:
-    return PreviewItem(
-        id=job.id,
-        source=job.source,
-        externalId=job.external_id,
-        title=job.title,
-        company=job.company,
-        location=job.location,
-        type=job.job_type,
-        categories=list(job.categories),
-        summary=job.summary,
-        url=job.url,
-        publishedAt=None if job.published_at is None else job.published_at.isoformat(),
-    )
-
-
 async def preview(request: web.Request) -> web.Response:
     """POST /api/feeds/preview: fetch and parse a feed, store nothing; 200 with what it holds."""
     body = await read_json_body(request, PreviewRequest, optional=False)
@@ -222,11 +187,9 @@ async def preview(request: web.Request) -> web.Response:
         url=url,
         totalFetched=result.total,
         failedJobs=result.failed,
-        items=[_preview_item(job) for job in result.items],
-        failures=[FailureOut.model_validate(failure_json(f)) for f in result.failures],
-        error=None
-        if result.error is None
-        else FeedErrorOut.model_validate(error_json(result.error)),
-        http=None if result.fetch is None else HttpOut.model_validate(fetch_json(result.fetch)),
+        items=[JobItem.of(job) for job in result.items],
+        failures=[FailureOut.of(f) for f in result.failures],
+        error=None if result.error is None else FeedErrorOut.of(result.error),
+        http=None if result.fetch is None else HttpOut.of(result.fetch),
     )
     return json_model(out)

@@ -16,16 +16,15 @@ from jobimport.web.api.schemas import (
     FailureQuery,
     ImportDetail,
     ImportListQuery,
-    ImportLog,
     ImportPage,
     ImportRequest,
-    ImportSummary,
     NoQuery,
     Progress,
     RunsAccepted,
 )
 from jobimport.web.errors import ApiError, bad_parameter, not_found
 from jobimport.web.respond import json_model
+from jobimport.wire import ImportLog, ImportSummary
 
 RUN_ID = re.compile(r"^[0-9a-f]{24}$")
 RECENT_LOGS = 20
@@ -46,13 +45,11 @@ IMPORT_SORTS = {
 
 
 def summary(run: ImportRun) -> ImportSummary:
-    log = run.to_log()
-    log.pop("failures")
-    return ImportSummary.model_validate(log)
+    return ImportSummary.of(run)
 
 
 def full_log(run: ImportRun) -> ImportLog:
-    return ImportLog.model_validate(run.to_log())
+    return ImportLog.of(run)
 
 
 async def list_imports(request: web.Request) -> web.Response:

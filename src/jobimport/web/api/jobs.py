@@ -10,9 +10,10 @@ from aiohttp import web
 from jobimport.store.base import JobQuery, JobRecord
 from jobimport.web import keys
 from jobimport.web.api.params import paging, parse_query, query_key
-from jobimport.web.api.schemas import JobDetail, JobListQuery, JobOut, JobPage, NoQuery
+from jobimport.web.api.schemas import JobListQuery, JobPage, NoQuery
 from jobimport.web.errors import not_found
 from jobimport.web.respond import json_model
+from jobimport.wire import JobDetail, JobOut
 
 JOB_ID = re.compile(r"^[0-9a-f]{24}$")
 
@@ -27,22 +28,12 @@ JOB_SORTS = {
 }
 
 
-def job_fields(record: JobRecord) -> dict[str, Any]:
+def stored_fields(record: JobRecord) -> dict[str, Any]:
+    """What a stored job adds to the job as its feed lists it (`wire.JobItem`)."""
     job = record.job
     return {
-        "id": record.id,
-        "source": job.source,
-        "externalId": job.external_id,
-        "title": job.title,
-        "company": job.company,
-        "location": job.location,
-        "type": job.job_type,
-        "categories": list(job.categories),
-        "summary": job.summary,
         "descriptionHtml": job.description_html,
-        "url": job.url,
         "logoUrl": job.logo_url,
-        "publishedAt": job.published_at,
         "firstSeenAt": record.first_seen_at,
         "lastSeenAt": record.last_seen_at,
         "updatedAt": record.last_changed_at,
@@ -77,7 +68,7 @@ async def list_jobs(request: web.Request) -> web.Response:
     )
     result = await request.app[keys.STORE].list_jobs(query)
     body = JobPage(
-        items=[JobOut.model_validate(job_fields(r)) for r in result.items],
+        items=[JobOut.of(r.job, **stored_fields(r)) for r in result.items],
         total=result.total,
         next=page.next_cursor(len(result.items), result.total),
     )
@@ -91,11 +82,10 @@ async def get_job(request: web.Request) -> web.Response:
     record = await request.app[keys.STORE].get_job(job_id) if JOB_ID.match(job_id) else None
     if record is None:
         raise not_found("job", job_id)
-    detail = JobDetail.model_validate(
-        {
-            **job_fields(record),
-            "descriptionText": record.job.description_text,
-            "raw": record.job.raw,
-        }
+    detail = JobDetail.of(
+        record.job,
+        **stored_fields(record),
+        descriptionText=record.job.description_text,
+        raw=record.job.raw,
     )
     return json_model(detail)

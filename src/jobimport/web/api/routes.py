@@ -24,15 +24,12 @@ from jobimport.web.api import (
 from jobimport.web.api.schemas import (
     FailureQuery,
     FeedListQuery,
-    FeedOut,
     FeedPage,
     Health,
     ImportDetail,
     ImportListQuery,
-    ImportLog,
     ImportPage,
     ImportRequest,
-    JobDetail,
     JobListQuery,
     JobPage,
     NoQuery,
@@ -48,6 +45,7 @@ from jobimport.web.api.schemas_ops import (
     PreviewRequest,
     QueueOut,
 )
+from jobimport.wire import FeedOut, ImportLog, JobDetail
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Access = Literal["public", "read", "write", "session"]

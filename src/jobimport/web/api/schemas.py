@@ -1,4 +1,6 @@
-"""Request and response shapes of the HTTP API (pydantic). The OpenAPI document is generated from
+"""Request and query shapes of the HTTP API (pydantic), and the envelopes only the API answers
+(pages, progress, errors). The shapes of the domain types (import logs, jobs, feeds) are
+`jobimport.wire`'s, shared with the CLI and the events. The OpenAPI document is generated from
 these, and every JSON response is validated through them before it is sent, so the document
 cannot drift from what the API answers. JSON keys follow the import log: `fileName`,
 `totalFetched`, `newJobs`, … (camelCase)."""
@@ -10,7 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from jobimport.models import FeedOrigin, JobStatus, RunStatus
+from jobimport.models import JobStatus, RunStatus
+from jobimport.wire import FailureOut, FeedOut, ImportLog, ImportSummary, JobOut
 
 # --- errors ----------------------------------------------------------------------------------
 
@@ -135,77 +138,13 @@ class FeedListQuery(QueryModel):
 # --- import logs -----------------------------------------------------------------------------
 
 
-class FailureOut(BaseModel):
-    reason: str
-    message: str
-    position: int | None = Field(description="0-based index of the item in its document.")
-    identity: str | None
-    url: str | None
-    title: str | None
-
-
-class FeedErrorOut(BaseModel):
-    reason: str
-    message: str
-    status: int | None
-    line: int | None
-    column: int | None
-    retryAfterS: float | None
-
-
-class HttpOut(BaseModel):
-    status: int | None
-    notModified: bool
-    bytes: int
-    etag: str | None
-    lastModified: str | None
-    finalUrl: str | None
-    contentType: str | None
-    durationMs: int | None
-
-
-class ImportSummary(BaseModel):
-    """An import log without its list of failed items (see docs/import-log.md)."""
-
-    id: str
-    fileName: str = Field(description="The feed URL.")
-    status: RunStatus
-    trigger: str
-    createdAt: datetime
-    startedAt: datetime | None
-    finishedAt: datetime | None
-    durationMs: int | None
-    totalFetched: int
-    totalImported: int
-    newJobs: int
-    updatedJobs: int
-    unchangedJobs: int
-    failedJobs: int
-    expiredJobs: int = Field(description="Jobs this run expired (missing from the feed).")
-    failureCounts: dict[str, int]
-    error: FeedErrorOut | None
-    http: HttpOut | None
-    batchesTotal: int | None
-    batchesDone: int
-    updatedAt: datetime | None
-    attempts: int
-    requeues: int
-    retryOf: str | None = Field(description="The run this run retries, if it is a retry.")
-
-
-class ImportLog(ImportSummary):
-    """An import log with the first 100 failed items in full."""
-
-    failures: list[FailureOut]
-
-
 class Progress(BaseModel):
     batchesTotal: int | None = Field(description="Known once the feed is staged.")
     batchesDone: int
     percent: float | None = Field(description="batchesDone / batchesTotal × 100, when known.")
 
 
-class ImportDetail(ImportSummary):
+class ImportDetail(ImportLog):
     """One import log, its failed items paged, and its batch progress."""
 
     failures: list[FailureOut] = Field(description="This page of the stored failed items.")
@@ -243,36 +182,6 @@ class RunsAccepted(BaseModel):
 # --- jobs ------------------------------------------------------------------------------------
 
 
-class JobOut(BaseModel):
-    id: str
-    source: str
-    externalId: str
-    title: str
-    company: str | None
-    location: str | None
-    type: str | None
-    categories: list[str]
-    summary: str | None = Field(description="The feed's teaser, plain text.")
-    descriptionHtml: str = Field(description="The full description, sanitized HTML.")
-    url: str | None
-    logoUrl: str | None
-    publishedAt: datetime | None
-    firstSeenAt: datetime
-    lastSeenAt: datetime
-    updatedAt: datetime = Field(description="When its content last changed (or it appeared).")
-    firstSeenRunId: str
-    lastSeenRunId: str
-    lastChangedRunId: str
-    feeds: list[str] = Field(description="Every feed URL that listed it.")
-    status: JobStatus = Field(description="`expired` once gone from every feed that listed it.")
-    expiredAt: datetime | None
-
-
-class JobDetail(JobOut):
-    descriptionText: str = Field(description="The description as plain text.")
-    raw: dict[str, Any] = Field(description="The item as read from the feed, as JSON.")
-
-
 class JobPage(BaseModel):
     items: list[JobOut]
     total: int
@@ -280,27 +189,6 @@ class JobPage(BaseModel):
 
 
 # --- feeds -----------------------------------------------------------------------------------
-
-
-class FeedOut(BaseModel):
-    id: str
-    url: str
-    name: str | None
-    origin: FeedOrigin = Field(description="`config`: from JOBIMPORT_FEEDS; `api`: added later.")
-    paused: bool
-    schedule: str | None = Field(description="Its own schedule; null = JOBIMPORT_SCHEDULE.")
-    effectiveSchedule: str
-    headerNames: list[str] = Field(description="Request headers it sends (values never shown).")
-    createdAt: datetime | None
-    alerted: bool = Field(description="A failure alert was sent for its current streak.")
-    lastRunId: str | None
-    lastRunAt: datetime | None
-    lastStatus: RunStatus | None
-    lastSuccessAt: datetime | None
-    consecutiveFailures: int
-    nextRunAt: datetime | None = Field(description="Null: never imported, due at the next tick.")
-    due: bool = Field(description="The scheduler starts it at its next tick.")
-    inFlightRunId: str | None = Field(description="Its queued or running run, if any.")
 
 
 class FeedPage(BaseModel):

@@ -1,5 +1,6 @@
 """Request and response shapes of the operations endpoints: managing feeds, previewing a feed,
-and the queue. The OpenAPI document is generated from these, like from `schemas`."""
+and the queue (the domain types' shapes are `jobimport.wire`'s). The OpenAPI document is
+generated from these, like from `schemas`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from jobimport.feed_policy import parse_schedule
 from jobimport.reader.headers import check_feed_headers
-from jobimport.web.api.schemas import FailureOut, FeedErrorOut, HttpOut
+from jobimport.wire import FailureOut, FeedErrorOut, HttpOut, JobItem
 
 MAX_URL_CHARS = 2048
 
@@ -70,27 +71,11 @@ class PreviewRequest(BaseModel):
     _check_headers = field_validator("headers")(_headers)
 
 
-class PreviewItem(BaseModel):
-    """An item of a preview, as it would be stored."""
-
-    id: str
-    source: str
-    externalId: str
-    title: str
-    company: str | None
-    location: str | None
-    type: str | None
-    categories: list[str]
-    summary: str | None
-    url: str | None
-    publishedAt: str | None
-
-
 class FeedPreviewOut(BaseModel):
     url: str
     totalFetched: int = Field(description="Items read (the item count of the feed).")
     failedJobs: int = Field(description="Items that would fail.")
-    items: list[PreviewItem] = Field(description="The first 10 items that would import.")
+    items: list[JobItem] = Field(description="The first 10 items that would import.")
     failures: list[FailureOut] = Field(description="The first 50 failed items with reasons.")
     error: FeedErrorOut | None = Field(description="Why the feed (or its rest) could not be read.")
     http: HttpOut | None
