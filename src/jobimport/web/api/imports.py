@@ -4,14 +4,19 @@ and the seeds' `/api/import-logs`."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from aiohttp import web
 
 from jobimport.models import ImportRun
 from jobimport.store.base import RunQuery
 from jobimport.web import keys
-from jobimport.web.api.params import paging, parse_query, query_key, read_json_body
+from jobimport.web.api.params import (
+    listing_paging,
+    paging,
+    parse_query,
+    query_key,
+    read_json_body,
+)
 from jobimport.web.api.schemas import (
     FailureQuery,
     ImportDetail,
@@ -57,24 +62,20 @@ async def list_imports(request: web.Request) -> web.Response:
     params = parse_query(request, ImportListQuery)
     if params.since and params.until and params.since >= params.until:
         raise bad_parameter("until", "must be later than 'since'")
-    filters: dict[str, Any] = params.model_dump(exclude={"limit", "cursor", "page"})
-    page = paging(params.limit, params.cursor, params.page, query_key(filters))
+    page = listing_paging(params)
     query = RunQuery(
         feed_url=params.feed,
         statuses=tuple(params.status),
         only_with_failures=params.withFailures,
         created_after=params.since,
         created_before=params.until,
-        sort=IMPORT_SORTS[params.sort],
-        descending=params.order == "desc",
-        limit=page.limit,
-        offset=page.offset,
+        **page.window(IMPORT_SORTS[params.sort], params.order),
     )
     result = await request.app[keys.STORE].list_runs(query)
     body = ImportPage(
         items=[summary(run) for run in result.items],
         total=result.total,
-        next=page.next_cursor(len(result.items), result.total),
+        next=page.next_after(result),
     )
     return json_model(body)
 

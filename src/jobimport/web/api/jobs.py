@@ -9,7 +9,7 @@ from aiohttp import web
 
 from jobimport.store.base import JobQuery, JobRecord
 from jobimport.web import keys
-from jobimport.web.api.params import paging, parse_query, query_key
+from jobimport.web.api.params import listing_paging, parse_query
 from jobimport.web.api.schemas import JobListQuery, JobPage, NoQuery
 from jobimport.web.errors import not_found
 from jobimport.web.respond import json_model
@@ -49,8 +49,7 @@ def stored_fields(record: JobRecord) -> dict[str, Any]:
 async def list_jobs(request: web.Request) -> web.Response:
     """GET /api/jobs: imported jobs, most recently changed first unless sorted otherwise."""
     params = parse_query(request, JobListQuery)
-    filters: dict[str, Any] = params.model_dump(exclude={"limit", "cursor", "page"})
-    page = paging(params.limit, params.cursor, params.page, query_key(filters))
+    page = listing_paging(params)
     query = JobQuery(
         text=params.q,
         source=params.source,
@@ -61,16 +60,13 @@ async def list_jobs(request: web.Request) -> web.Response:
         category=params.category,
         status=params.status,
         updated_since=params.updatedSince,
-        sort=JOB_SORTS[params.sort],
-        descending=params.order == "desc",
-        limit=page.limit,
-        offset=page.offset,
+        **page.window(JOB_SORTS[params.sort], params.order),
     )
     result = await request.app[keys.STORE].list_jobs(query)
     body = JobPage(
         items=[JobOut.of(r.job, **stored_fields(r)) for r in result.items],
         total=result.total,
-        next=page.next_cursor(len(result.items), result.total),
+        next=page.next_after(result),
     )
     return json_model(body)
 

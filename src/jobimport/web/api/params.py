@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from jobimport.store.base import Page
 from jobimport.web.errors import ApiError, bad_parameter
 
 Q = TypeVar("Q", bound=BaseModel)
@@ -65,6 +66,19 @@ class Paging:
         end = self.offset + returned
         return encode_cursor(end, self.key) if returned and end < total else None
 
+    def window(self, sort: str, order: str) -> dict[str, Any]:
+        """The store query's ordering and slice: `sort`, `descending`, `limit`, `offset`."""
+        return {
+            "sort": sort,
+            "descending": order == "desc",
+            "limit": self.limit,
+            "offset": self.offset,
+        }
+
+    def next_after(self, result: Page[Any]) -> str | None:
+        """The cursor of the page after the store's `result`, None on the last page."""
+        return self.next_cursor(len(result.items), result.total)
+
 
 def query_key(parts: dict[str, Any]) -> str:
     """A short fingerprint of what a listing shows (filters and sort), so a cursor is only ever
@@ -89,6 +103,23 @@ def decode_cursor(cursor: str, key: str, parameter: str = "cursor") -> int:
     if not isinstance(offset, int) or offset < 0 or made_for != key:
         raise bad_parameter(parameter, "cursor belongs to another listing (filters or sort)")
     return offset
+
+
+class PageParams(typing.Protocol):
+    """The paging parameters of a listing's query model (`schemas.PageQuery`)."""
+
+    limit: int
+    cursor: str | None
+    page: int | None
+
+    def model_dump(self, *, exclude: set[str]) -> dict[str, Any]: ...
+
+
+def listing_paging(params: PageParams) -> Paging:
+    """The paging of a filtered listing: its cursor is bound to every other parameter (the
+    filters and the sort), so a cursor of another listing is refused."""
+    filters = params.model_dump(exclude={"limit", "cursor", "page"})
+    return paging(params.limit, params.cursor, params.page, query_key(filters))
 
 
 def paging(
