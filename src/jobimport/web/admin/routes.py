@@ -10,7 +10,14 @@ from aiohttp import web
 
 from jobimport.web import keys
 from jobimport.web.admin import feeds, history, jobs, run
-from jobimport.web.admin.render import FILTERS, STATIC_PREFIX, asset_versions, static_dir
+from jobimport.web.admin.render import (
+    FILTERS,
+    STATIC_PREFIX,
+    asset_versions,
+    can_read,
+    sign_in,
+    static_dir,
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -37,11 +44,22 @@ def add_admin_routes(app: web.Application) -> None:
     aiohttp_jinja2.get_env(app).filters.update(FILTERS)
     app[keys.ASSET_VERSIONS] = asset_versions()
     for path, handler, name in PAGES:
-        app.router.add_get(path, handler, name=name)
+        app.router.add_get(path, _readers_only(handler), name=name)
     # JSON, not a page: the auth middleware guards it like an API read.
     app.router.add_get(history.VIEW_PATH, history.history_view, name="admin_history_view")
     app.router.add_static(STATIC_PREFIX, static_dir(), name="static", append_version=False)
     app.on_response_prepare.append(_cache_static)
+
+
+def _readers_only(page: Handler) -> Handler:
+    """The pages' one access rule: without read access, the sign-in page instead."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        return await page(request) if can_read(request) else sign_in(request)
+
+    guarded.__name__ = guarded.__qualname__ = page.__name__
+    guarded.__doc__ = page.__doc__
+    return guarded
 
 
 async def _cache_static(request: web.Request, response: web.StreamResponse) -> None:

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from jobimport.models import job_id
 from jobimport.web import keys
-from jobimport.web.admin.render import can_read, not_found, render_page, sign_in
+from jobimport.web.admin.render import not_found, render_page
 from jobimport.web.admin.views import FailuresView, read_view
 from jobimport.web.api.imports import RUN_ID, full_log, summary
 
@@ -22,8 +22,6 @@ def job_link(identity: str | None) -> str | None:
 
 
 async def run_page(request: web.Request) -> web.Response:
-    if not can_read(request):
-        return sign_in(request)
     run_id = request.match_info["id"]
     run = await request.app[keys.STORE].get_run(run_id) if RUN_ID.match(run_id) else None
     if run is None:
