@@ -1,4 +1,6 @@
-"""Fixtures shared by every test: fixture paths and settings that allow loopback feeds."""
+"""Fixtures shared by every test: fixture paths, settings that allow loopback feeds, the `feeds`
+server on loopback and the shared Redis; and the markers `redis` and `browser`, set here from what a
+test uses (`make test-fast` deselects them, with `slow`)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pytest
 
 from jobimport.settings import Settings, load_settings
 from tests.feedserver import FeedServer
+from tests.support import REDIS_URL
 
 DATA = Path(__file__).parent / "data"
 
@@ -40,9 +43,30 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 
 
 @pytest.fixture
-async def server(aiohttp_server: Any) -> FeedServer:
-    """A FeedServer (feed documents with validators and 304s) on 127.0.0.1."""
-    feeds = FeedServer()
-    running = await aiohttp_server(feeds.app())
-    feeds.base_url = str(running.make_url("")).rstrip("/")
-    return feeds
+async def feeds(aiohttp_server: Any) -> FeedServer:
+    """A FeedServer on 127.0.0.1 (documents, scripted answers, gates, recorded requests)."""
+    return await FeedServer.start(aiohttp_server)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The shared Redis (JOBIMPORT_TEST_REDIS_URL); a test that uses it is marked `redis`."""
+    return REDIS_URL
+
+
+# A test is marked `redis` when it uses one of these fixtures or runs with one of these parameter
+# values (the `arq` queue kind, the `redis` event bus); `browser` when it uses the browser.
+REDIS_FIXTURES = frozenset({"redis_url", "private_redis"})
+REDIS_PARAMS = frozenset({"arq", "redis"})
+BROWSER_FIXTURES = frozenset({"browser"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        params = {v for v in callspec.params.values() if isinstance(v, str)} if callspec else set()
+        if fixtures & REDIS_FIXTURES or params & REDIS_PARAMS:
+            item.add_marker(pytest.mark.redis)
+        if fixtures & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from tests.web.support import wait_until
+from tests.support import wait_until
 
 # (URL, short form) — admin/format.py short_url and format.js shortUrl.
 SHORT_URLS = [

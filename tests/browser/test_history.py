@@ -11,14 +11,15 @@ from playwright.async_api import Browser, Page, Route, expect
 from tests.admin.support import AGO, DURATIONS, SHORT_URLS, settled
 from tests.browser.conftest import PHONE, Live, StartApp, open_live
 from tests.feedgen import items, rss
-from tests.web.support import GatedFeedServer, wait_until
+from tests.feedserver import FeedServer
+from tests.support import wait_until
 
 TOKEN = "browser-admin-token-0123456789"
 BAD_ITEM = "<item><title></title><link>https://x.test/no-title</link></item>"
 
 
 async def three_feeds(
-    feeds: GatedFeedServer, start_app: StartApp
+    feeds: FeedServer, start_app: StartApp
 ) -> tuple[Live, dict[str, dict[str, Any]]]:
     """good (4 new), partial (2 new, 1 failed), missing (404): imported at start-up."""
     urls = {
@@ -36,7 +37,7 @@ def row(page: Page, run_id: str) -> Any:
 
 
 async def test_table_shows_real_runs_and_sorting_and_filtering_change_rows_and_url(
-    page: Page, feeds: GatedFeedServer, start_app: StartApp
+    page: Page, feeds: FeedServer, start_app: StartApp
 ) -> None:
     live, runs = await three_feeds(feeds, start_app)
     await open_live(page, live.url())
@@ -76,7 +77,7 @@ async def test_table_shows_real_runs_and_sorting_and_filtering_change_rows_and_u
 
 
 async def test_run_now_asks_for_the_token_and_the_new_row_comes_alive_without_reload(
-    page: Page, feeds: GatedFeedServer, start_app: StartApp
+    page: Page, feeds: FeedServer, start_app: StartApp
 ) -> None:
     feed = feeds.put("/live", rss(items(range(1, 3))))
     live = await start_app(feeds=(feed,), admin_token=TOKEN, batch_size=5)
@@ -157,9 +158,7 @@ async def test_stopping_the_server_shows_reconnecting_and_the_error_banner(
     await expect(banner).to_contain_text("did not answer")
 
 
-async def test_a_phone_sees_cards(
-    browser: Browser, feeds: GatedFeedServer, start_app: StartApp
-) -> None:
+async def test_a_phone_sees_cards(browser: Browser, feeds: FeedServer, start_app: StartApp) -> None:
     live, runs = await three_feeds(feeds, start_app)
     context = await browser.new_context(viewport=PHONE)
     phone = await context.new_page()
@@ -202,7 +201,7 @@ async def test_the_scripts_format_like_the_server(page: Page, start_app: StartAp
 
 
 async def test_when_reads_need_the_token_the_page_asks_once(
-    page: Page, feeds: GatedFeedServer, start_app: StartApp
+    page: Page, feeds: FeedServer, start_app: StartApp
 ) -> None:
     live = await start_app(
         feeds=(feeds.put("/one", rss(items(range(1, 3)))),),

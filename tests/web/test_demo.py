@@ -11,7 +11,8 @@ import aiohttp
 import pytest
 
 from jobimport.web.demo import SAMPLES, sample_bytes
-from tests.web.support import Proc, free_port, wait_http_ok, wait_until
+from tests.support import free_port, wait_until
+from tests.web.support import Proc, wait_http_ok
 
 pytestmark = pytest.mark.slow
 

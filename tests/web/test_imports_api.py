@@ -10,8 +10,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.feedgen import items, rss
+from tests.feedserver import FeedServer
+from tests.support import wait_until
 from tests.web.conftest import AppClient
-from tests.web.support import GatedFeedServer, wait_until
 
 Client = TestClient[Any, Any]
 BAD_ITEM = "<item><link>https://jobicy.com/jobs/77-x</link><id>77</id></item>"
@@ -36,7 +37,7 @@ async def settled(client: Client, runs: int) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-async def history(feeds: GatedFeedServer, app_client: AppClient) -> tuple[Client, dict[str, str]]:
+async def history(feeds: FeedServer, app_client: AppClient) -> tuple[Client, dict[str, str]]:
     """Four feeds imported once at start-up (they are due at once): good, partial, 404, blocked."""
     urls = {
         "good": feeds.put("/good", rss(items(range(1, 8))), validators=False),
@@ -189,7 +190,7 @@ async def test_a_cursor_only_works_for_its_own_listing(
 
 
 async def test_one_import_with_failures_paged_and_progress(
-    history: tuple[Client, dict[str, str]], feeds: GatedFeedServer
+    history: tuple[Client, dict[str, str]], feeds: FeedServer
 ) -> None:
     client, urls = history
     bad = [BAD_ITEM.replace("77", str(n)) for n in range(70, 75)]
@@ -225,7 +226,7 @@ async def test_unknown_import_is_404(app_client: AppClient, run_id: str) -> None
 
 
 async def test_post_starts_runs_and_returns_the_run_in_flight(
-    feeds: GatedFeedServer, app_client: AppClient
+    feeds: FeedServer, app_client: AppClient
 ) -> None:
     slow = feeds.put("/slow", rss(items(range(1, 4))))
     quick = feeds.put("/quick", rss(items(range(5, 7))))
@@ -286,7 +287,7 @@ async def test_post_bad_bodies(
 
 
 async def test_import_logs_are_the_20_most_recent_in_full(
-    feeds: GatedFeedServer, app_client: AppClient
+    feeds: FeedServer, app_client: AppClient
 ) -> None:
     url = feeds.put("/feed", rss([*items(range(1, 3)), BAD_ITEM]), validators=False)
     client = await app_client(feeds=(url,))
