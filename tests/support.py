@@ -1,5 +1,6 @@
-"""Helpers shared by every test folder: waiting on a condition with a deadline, a free loopback
-port, and Redis (the shared server's URL, key clean-up, a throw-away redis-server).
+"""Helpers shared by every test folder: waiting on a condition with a deadline, hypothesis example
+counts, a free loopback port, and Redis (the shared server's URL, key
+clean-up, a throw-away redis-server).
 
 Tests that touch Redis are marked `redis` (tests/conftest.py marks those that use the
 `redis_url` fixture or run a parameter `arq`/`redis`); they use the real Redis at
@@ -20,6 +21,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from hypothesis import settings
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -36,8 +38,10 @@ async def wait_until(
     state: Callable[[], Awaitable[object]] | None = None,
 ) -> T:
     """Poll `condition` until it returns something truthy; fail after `within` seconds, saying
-    `what` was awaited (and, with `state`, how things stood)."""
+    `what` was awaited (and, with `state`, how things stood). The pauses between polls start at
+    a millisecond and double up to `interval`: what is ready soon is seen soon."""
     deadline = time.monotonic() + within
+    pause = min(0.001, interval)
     while True:
         value = await condition()
         if value:
@@ -45,7 +49,14 @@ async def wait_until(
         if time.monotonic() > deadline:
             detail = f"; state: {await state()}" if state else ""
             raise AssertionError(f"timed out after {within} s waiting for {what}{detail}")
-        await asyncio.sleep(interval)
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, interval)
+
+
+def examples(full: int) -> int:
+    """A test's own count of hypothesis examples: `full` under the default profile (`make test`),
+    a fifth of it (at least 2) under the profile `fast` (`make test-fast`, tests/conftest.py)."""
+    return max(2, full * settings.default.max_examples // 100)
 
 
 def free_port() -> int:

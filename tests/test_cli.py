@@ -35,6 +35,8 @@ async def run_cli(
     return proc.returncode, out.decode(), err.decode()
 
 
+pytestmark = pytest.mark.slow  # a `python -m jobimport` process per call, a second or more each
+
 LOOPBACK = {"JOBIMPORT_ALLOW_PRIVATE_ADDRESSES": "true"}
 
 

@@ -33,6 +33,7 @@ def env_for(db: Path, queue_name: str | None, **extra: object) -> dict[str, str]
     return settings_env(values)
 
 
+@pytest.mark.slow  # a `python -m jobimport` process
 async def test_enqueue_without_redis_is_a_usage_error(feeds: FeedServer, db_path: Path) -> None:
     url = feeds.put("/feed", rss(items(range(1, 3))))
     code, out, err = await run_cli(["import", "--enqueue", url], env_for(db_path, None))

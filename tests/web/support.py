@@ -1,4 +1,5 @@
-"""Helpers of the web tests: an SSE reader and `python -m jobimport` subprocesses."""
+"""Helpers of the web tests: an SSE reader, `python -m jobimport` subprocesses, and what the app's
+in-process queue is doing."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp.test_utils import TestClient
 
+from jobimport.web import keys
 from tests.support import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,3 +154,9 @@ async def wait_http_ok(url: str, within: float, proc: Proc | None = None) -> Non
 async def stream_lines(resp: aiohttp.ClientResponse) -> AsyncIterator[str]:
     async for raw in resp.content:
         yield raw.decode().rstrip("\r\n")
+
+
+def tasks_running(client: TestClient[Any, Any]) -> int:
+    """Tasks the app's in-process queue is running now (0 on Redis, where tests wait on runs)."""
+    local = client.app[keys.QUEUE].local
+    return local.stats().running if local is not None else 0

@@ -13,6 +13,7 @@ from tests.feedgen import items, rss
 from tests.feedserver import FeedServer
 from tests.support import wait_until
 from tests.web.conftest import AppClient
+from tests.web.support import tasks_running
 
 Client = TestClient[Any, Any]
 BAD_ITEM = "<item><link>https://jobicy.com/jobs/77-x</link><id>77</id></item>"
@@ -26,12 +27,17 @@ async def get_json(client: Client, path: str, expect: int = 200, **params: Any) 
 
 
 async def settled(client: Client, runs: int) -> list[dict[str, Any]]:
-    """Wait until at least `runs` runs exist and none is in flight; returns them all."""
+    """Wait until at least `runs` runs exist, none is in flight and no task of the in-process
+    queue is still running (a run is final in the store a moment before its task has published
+    `run.finished`); returns them all."""
 
     async def done() -> list[dict[str, Any]] | None:
         page = await get_json(client, "/api/imports", limit=100)
         in_flight = [r for r in page["items"] if r["status"] in ("queued", "running")]
-        return page["items"] if page["total"] >= runs and not in_flight else None
+        if page["total"] < runs or in_flight or tasks_running(client):
+            return None
+        items: list[dict[str, Any]] = page["items"]
+        return items
 
     return await wait_until(done, within=20, what=f"{runs} finished runs")
 
