@@ -74,7 +74,7 @@ pytest: install-dev
 	$(PYTEST) -q
 
 ## test-fast: every test but those marked redis, browser or slow (no Redis, no Chromium, no
-## subprocesses), on two processes, hypothesis with a fifth of the examples; no linters (~20 s)
+## jobimport processes), on two processes, hypothesis with a fifth of the examples; no linters
 test-fast: install-dev
 	$(PYTEST) -q -n 2 -m "not redis and not browser and not slow" --hypothesis-profile=fast
 
