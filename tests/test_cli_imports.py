@@ -9,6 +9,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.feedgen import items, rss
 from tests.feedserver import FeedServer
 
@@ -42,6 +44,7 @@ async def loaded_by(argv: list[str], tmp_path: Path) -> tuple[int, list[str], st
     return loaded["code"], loaded["modules"], out.decode()
 
 
+@pytest.mark.slow  # starts a jobimport process
 async def test_import_loads_no_web_module(feeds: FeedServer, tmp_path: Path) -> None:
     url = feeds.put("/feed", rss(items(range(1, 4))))
 

@@ -130,6 +130,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield server
 
 
+@pytest.mark.slow  # a fuzzer: hundreds of generated requests over a live server
 @pytest.mark.parametrize("mode", ["positive", "negative"])
 def test_api_conforms_to_its_document(live: LiveServer, mode: str) -> None:
     """Every operation, a bounded number of generated requests each (valid ones, then invalid

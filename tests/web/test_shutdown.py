@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from jobimport.store import open_store
@@ -56,6 +57,7 @@ async def _reopen_run(client: Client, run_id: str) -> str:
         await store.close()
 
 
+@pytest.mark.slow  # waits out the real shutdown grace (4 s)
 async def test_a_cut_run_is_completed_at_the_next_start(
     feeds: FeedServer, app_client: AppClient
 ) -> None:
