@@ -131,7 +131,7 @@ def _add_to_run(
     stored = len(run.failures)
     room = max(0, MAX_STORED_FAILURES - stored)
     conn.executemany(
-        "INSERT INTO run_failures VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        q.INSERT_FAILURE,
         [(run.id, stored + i, *q.failure_row(f)) for i, f in enumerate(failures[:room])],
     )
     by_reason = dict(run.failure_counts)

@@ -7,6 +7,7 @@ is time order and range filters work on the indexed columns. Inside JSON they ar
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
@@ -110,26 +111,20 @@ def translate(exc: sqlite3.Error) -> StoreError:
 # --- rows → domain ------------------------------------------------------------------------
 
 
+FAILURE_COLUMNS = tuple(f.name for f in dataclasses.fields(ItemFailure))
+"""run_failures' columns after (run_id, seq): ItemFailure's fields, named as they are."""
+INSERT_FAILURE = (
+    f"INSERT INTO run_failures (run_id, seq, {', '.join(FAILURE_COLUMNS)})"
+    f" VALUES ({', '.join('?' * (len(FAILURE_COLUMNS) + 2))})"
+)
+
+
 def failure_row(failure: ItemFailure) -> tuple[Any, ...]:
-    return (
-        failure.reason,
-        failure.message,
-        failure.position,
-        failure.identity,
-        failure.url,
-        failure.title,
-    )
+    return tuple(getattr(failure, name) for name in FAILURE_COLUMNS)
 
 
 def failure_from_row(row: sqlite3.Row) -> ItemFailure:
-    return ItemFailure(
-        reason=row["reason"],
-        message=row["message"],
-        position=row["position"],
-        identity=row["identity"],
-        url=row["url"],
-        title=row["title"],
-    )
+    return ItemFailure(**{name: row[name] for name in FAILURE_COLUMNS})
 
 
 def counts_from_row(row: sqlite3.Row, *, expired: bool = True) -> RunCounts:
