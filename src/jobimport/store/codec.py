@@ -3,6 +3,7 @@ MongoDB as documents). Datetimes stay datetimes here; each backend decides how t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,11 +84,22 @@ def failure_from_dict(doc: dict[str, Any]) -> ItemFailure:
 
 
 def entry_to_dict(entry: StagedEntry) -> dict[str, Any]:
-    return job_to_dict(entry) if isinstance(entry, Job) else failure_to_dict(entry)
+    """A staged entry. A job keeps its `warnings` here (its batch counts them when it applies);
+    `job_to_dict`, also what MongoDB stores as the job, leaves them out: never stored with a job."""
+    if not isinstance(entry, Job):
+        return failure_to_dict(entry)
+    doc = job_to_dict(entry)
+    if entry.warnings:
+        doc["warnings"] = list(entry.warnings)
+    return doc
 
 
 def entry_from_dict(doc: dict[str, Any]) -> StagedEntry:
-    return job_from_dict(doc) if doc.get("kind") == "job" else failure_from_dict(doc)
+    if doc.get("kind") != "job":
+        return failure_from_dict(doc)
+    job = job_from_dict(doc)
+    warnings = doc.get("warnings")
+    return replace(job, warnings=tuple(warnings)) if warnings else job
 
 
 def error_to_dict(error: FeedErrorInfo | None) -> dict[str, Any] | None:
