@@ -54,11 +54,21 @@ class ItemFailureReason(StrEnum):
 
     MISSING_TITLE = "missing_title"
     INVALID_URL = "invalid_url"
-    INVALID_DATE = "invalid_date"
+    INVALID_DATE = "invalid_date"  # no longer produced (now a warning); old import logs have it
     DUPLICATE_IN_FEED = "duplicate_in_feed"
     TOO_LARGE = "too_large"
     STORE_ERROR = "store_error"
     LOST = "lost"
+
+
+class WarningReason(StrEnum):
+    """A leniency an item was imported with: it still imports, and the run counts it once per
+    reason per item. A warning is never a failure."""
+
+    DATE_UNPARSED = "date_unparsed"  # a date was present but unreadable: published_at is null
+    ENCODING_REPLACED = "encoding_replaced"  # undecodable bytes were replaced (U+FFFD)
+    HTML_ENTITY = "html_entity"  # an HTML entity XML does not define was read as its character
+    UNDECLARED_PREFIX = "undeclared_prefix"  # an element used a namespace prefix never declared
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +78,10 @@ class Job:
     Text fields are plain text; `description_html` is sanitized HTML safe to show;
     `description_text` is its plain-text copy for search. `content_hash` covers every field a
     reader sees.
+
+    `warnings` are the `WarningReason` values of the leniencies the item was read with, each at
+    most once, sorted. They describe the import, not the job: not in the content hash, not stored
+    with the job (only staged batches keep them, for their run's counts), not compared by `==`.
     """
 
     source: str
@@ -86,6 +100,7 @@ class Job:
     published_at: datetime | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     position: int = 0
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def identity(self) -> str:

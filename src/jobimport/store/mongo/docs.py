@@ -160,7 +160,7 @@ def batch_result_from_doc(doc: Doc) -> BatchResult:
 
 def job_content(job: Job) -> Doc:
     """Every field of the job itself (what the content hash covers, and more)."""
-    return codec.to_dict(job)
+    return codec.job_to_dict(job)
 
 
 def job_record_from_doc(doc: Doc) -> JobRecord:
