@@ -211,6 +211,8 @@ class BatchResult:
     n: int
     counts: RunCounts
     failures: tuple[ItemFailure, ...] = ()
+    warnings: dict[str, int] = field(default_factory=dict, hash=False)
+    """Leniencies by reason (WarningReason): how many of the batch's jobs needed each."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +237,9 @@ class ImportRun:
     updated_at: datetime | None = None
     requeues: int = 0
     retry_of: str | None = None
+    warnings: dict[str, int] = field(default_factory=dict)
+    """Leniencies by reason (WarningReason): items count once per reason, the document's own
+    (its encoding) once per run. Never failures: a run with only warnings succeeds."""
 
     @property
     def staged(self) -> bool:
@@ -247,6 +252,14 @@ class ImportRun:
         if self.started_at is None or self.finished_at is None:
             return None
         return int((self.finished_at - self.started_at).total_seconds() * 1000)
+
+
+def add_counts(into: Mapping[str, int], more: Mapping[str, int]) -> dict[str, int]:
+    """Two maps of counts by reason, added."""
+    total = dict(into)
+    for reason, count in more.items():
+        total[reason] = total.get(reason, 0) + count
+    return total
 
 
 def final_status(counts: RunCounts, error: FeedErrorInfo | None) -> RunStatus:
