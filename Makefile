@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 
-.PHONY: run demo test lint typecheck importlint pytest install install-dev clean css screenshots
+.PHONY: run demo test test-fast lint typecheck importlint pytest install install-dev clean css screenshots
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -66,8 +66,17 @@ typecheck: install-dev
 importlint: install-dev
 	$(BIN)/lint-imports
 
+# Test modules and pytest's assertion rewrites are compiled once and cached in __pycache__, even
+# where the environment sets PYTHONDONTWRITEBYTECODE (about 3 s of every pytest process).
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
+
 pytest: install-dev
-	$(BIN)/pytest -q
+	$(PYTEST) -q
+
+## test-fast: every test but those marked redis, browser or slow (no Redis, no Chromium, no
+## jobimport processes), on two processes, hypothesis with a fifth of the examples; no linters
+test-fast: install-dev
+	$(PYTEST) -q -n 2 -m "not redis and not browser and not slow" --hypothesis-profile=fast
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .hypothesis

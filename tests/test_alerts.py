@@ -1,5 +1,5 @@
-"""The alert webhook, against a real receiver on 127.0.0.1: body, retries with backoff, giving
-up, the address rules, and never holding up the caller."""
+"""The alert webhook, against a real receiver on 127.0.0.1 (the `feeds` server): body, retries with
+backoff, giving up, the address rules, and never holding up the caller."""
 
 from __future__ import annotations
 
@@ -7,19 +7,18 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aiohttp import web
 from structlog.testing import capture_logs
 
 from jobimport.alerts import AlertSender, redact
 from jobimport.events.types import FeedAlert, FeedFailed, RunEvent, RunFinished
 from jobimport.models import FeedErrorInfo, FeedOrigin, FeedState, ImportRun, RunStatus
 from jobimport.settings import Settings
-from tests.queue.support import wait_until
+from tests.feedserver import Doc, FeedServer
+from tests.support import wait_until
 
 FEED_URL = "https://feeds.example.org/jobs.xml"
 SECRET = "T0KEN-secret-part"
@@ -27,45 +26,33 @@ NOW = datetime(2026, 3, 1, 12, 0, 5, tzinfo=UTC)
 TINY = (0.01, 0.01, 0.01)
 
 
-@dataclass
-class Receiver:
-    """A webhook receiver: answers the i-th POST with the i-th status (the last repeats); while
-    `gate` is set it holds every answer until the gate opens."""
+HOOK = f"/hooks/{SECRET}"
 
-    statuses: list[int] = field(default_factory=lambda: [204])
-    requests: list[tuple[dict[str, Any], dict[str, str]]] = field(default_factory=list)
-    gate: asyncio.Event | None = None
-    url: str = ""
 
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_post("/hooks/{token}", self.handle)
-        return app
+def answers(*statuses: int) -> list[Doc]:
+    """A webhook's answers to the i-th request (the last one repeats)."""
+    return [Doc(b"", status=status, content_type="text/plain") for status in statuses]
 
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        self.requests.append((body, dict(request.headers)))
-        if self.gate is not None:
-            await self.gate.wait()
-        status = self.statuses[min(len(self.requests), len(self.statuses)) - 1]
-        return web.Response(status=status)
+
+def sent(receiver: FeedServer) -> list[tuple[Any, dict[str, str]]]:
+    """The JSON body and the headers of every request the receiver got, in order."""
+    return [(request.json(), request.headers) for request in receiver.received(HOOK)]
 
 
 @pytest.fixture
-async def receiver(aiohttp_server: Any) -> Receiver:
-    rec = Receiver()
-    server = await aiohttp_server(rec.app())
-    rec.url = str(server.make_url(f"/hooks/{SECRET}"))
-    return rec
+def receiver(feeds: FeedServer) -> FeedServer:
+    """The webhook receiver on 127.0.0.1: answers 204 unless a test scripts other answers."""
+    feeds.script(HOOK, answers(204))
+    return feeds
 
 
 @pytest.fixture
 def alert_settings(
-    make_settings: Callable[..., Settings], receiver: Receiver
+    make_settings: Callable[..., Settings], receiver: FeedServer
 ) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
-            "alert_webhook_url": receiver.url,
+            "alert_webhook_url": receiver.url(HOOK),
             "public_url": "https://jobs.example.org/",
         }
         values.update(overrides)
@@ -107,7 +94,7 @@ async def drained(alerts: AlertSender, within: float = 5.0) -> None:
 
 
 async def test_a_failing_alert_is_delivered_with_its_body(
-    alert_settings: Callable[..., Settings], receiver: Receiver
+    alert_settings: Callable[..., Settings], receiver: FeedServer
 ) -> None:
     settings = alert_settings()
     alerts = sender(settings)
@@ -116,8 +103,8 @@ async def test_a_failing_alert_is_delivered_with_its_body(
         await drained(alerts)
         await alerts.aclose(1)
 
-    assert len(receiver.requests) == 1
-    body, headers = receiver.requests[0]
+    assert len(sent(receiver)) == 1
+    body, headers = sent(receiver)[0]
     assert body == {
         "event": "feed.failing",
         "feed": {"id": failing_alert().feed.id, "url": FEED_URL, "name": "Example jobs"},  # type: ignore[union-attr]
@@ -140,30 +127,30 @@ async def test_a_failing_alert_is_delivered_with_its_body(
 
 
 async def test_a_recovery_alert_has_no_error(
-    alert_settings: Callable[..., Settings], receiver: Receiver
+    alert_settings: Callable[..., Settings], receiver: FeedServer
 ) -> None:
     alerts = sender(alert_settings())
     await alerts.publish(failing_alert("recovered"))
     await drained(alerts)
     await alerts.aclose(1)
-    body = receiver.requests[0][0]
+    body = sent(receiver)[0][0]
     assert (body["event"], body["lastError"], body["run"]["status"]) == (
         "feed.recovered", None, "succeeded",
     )  # fmt: skip
 
 
 async def test_retries_after_two_503s_then_succeeds(
-    alert_settings: Callable[..., Settings], receiver: Receiver
+    alert_settings: Callable[..., Settings], receiver: FeedServer
 ) -> None:
-    receiver.statuses = [503, 503, 200]
+    receiver.script(HOOK, answers(503, 503, 200))
     alerts = sender(alert_settings())
     with capture_logs() as logs:
         await alerts.publish(failing_alert())
         await drained(alerts)
     await alerts.aclose(1)
 
-    assert len(receiver.requests) == 3
-    deliveries = {headers["X-Jobimport-Delivery"] for _, headers in receiver.requests}
+    assert len(sent(receiver)) == 3
+    deliveries = {headers["X-Jobimport-Delivery"] for _, headers in sent(receiver)}
     assert len(deliveries) == 1  # one alert, tried three times
     assert [e["event"] for e in logs] == [
         "alert failed; will retry", "alert failed; will retry", "alert delivered",
@@ -172,16 +159,16 @@ async def test_retries_after_two_503s_then_succeeds(
 
 
 async def test_gives_up_after_the_last_try_without_raising(
-    alert_settings: Callable[..., Settings], receiver: Receiver
+    alert_settings: Callable[..., Settings], receiver: FeedServer
 ) -> None:
-    receiver.statuses = [500]
+    receiver.script(HOOK, answers(500))
     alerts = sender(alert_settings())
     with capture_logs() as logs:
         await alerts.publish(failing_alert())
         await drained(alerts)
     await alerts.aclose(1)
 
-    assert len(receiver.requests) == 4  # the first try and three retries
+    assert len(sent(receiver)) == 4  # the first try and three retries
     assert logs[-1]["event"] == "alert not delivered: giving up"
     assert logs[-1]["attempts"] == 4
     assert logs[-1]["log_level"] == "error"
@@ -189,15 +176,15 @@ async def test_gives_up_after_the_last_try_without_raising(
 
 
 async def test_a_4xx_is_not_retried(
-    alert_settings: Callable[..., Settings], receiver: Receiver
+    alert_settings: Callable[..., Settings], receiver: FeedServer
 ) -> None:
-    receiver.statuses = [404]
+    receiver.script(HOOK, answers(404))
     alerts = sender(alert_settings())
     with capture_logs() as logs:
         await alerts.publish(failing_alert())
         await drained(alerts)
     await alerts.aclose(1)
-    assert len(receiver.requests) == 1
+    assert len(sent(receiver)) == 1
     assert logs[-1]["event"] == "alert not delivered: rejected"
     assert logs[-1]["status"] == 404
 
@@ -218,15 +205,15 @@ async def test_network_errors_are_retried(make_settings: Callable[..., Settings]
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
 async def test_a_loopback_webhook_is_refused_without_private_addresses(
-    alert_settings: Callable[..., Settings], receiver: Receiver, host: str
+    alert_settings: Callable[..., Settings], receiver: FeedServer, host: str
 ) -> None:
-    url = receiver.url.replace("127.0.0.1", host)
+    url = receiver.url(HOOK).replace("127.0.0.1", host)
     alerts = sender(alert_settings(alert_webhook_url=url, allow_private_addresses=False))
     with capture_logs() as logs:
         await alerts.publish(failing_alert())
         await drained(alerts)
     await alerts.aclose(1)
-    assert receiver.requests == []
+    assert sent(receiver) == []
     refused = [e for e in logs if e["event"] == "alert not delivered: webhook refused"]
     assert len(refused) == 1
     assert refused[0]["reason"] == "ssrf_refused"
@@ -234,9 +221,9 @@ async def test_a_loopback_webhook_is_refused_without_private_addresses(
 
 
 async def test_publish_returns_before_a_slow_receiver_answers(
-    alert_settings: Callable[..., Settings], receiver: Receiver
+    alert_settings: Callable[..., Settings], receiver: FeedServer
 ) -> None:
-    receiver.gate = asyncio.Event()
+    gate = receiver.gate(HOOK)
     alerts = sender(alert_settings())
     try:
         started = time.monotonic()
@@ -244,27 +231,27 @@ async def test_publish_returns_before_a_slow_receiver_answers(
         assert time.monotonic() - started < 0.5
 
         async def received() -> bool:
-            return len(receiver.requests) == 1
+            return len(sent(receiver)) == 1
 
         await wait_until(received, within=5, what="the alert to arrive")
         assert alerts.pending == 1  # still waiting for the answer
-        receiver.gate.set()
+        gate.set()
         await drained(alerts)
-        assert len(receiver.requests) == 1
+        assert len(sent(receiver)) == 1
     finally:
-        receiver.gate.set()
+        gate.set()
         await alerts.aclose(1)
 
 
 async def test_aclose_cancels_deliveries_still_stuck_after_the_bound(
-    alert_settings: Callable[..., Settings], receiver: Receiver
+    alert_settings: Callable[..., Settings], receiver: FeedServer
 ) -> None:
-    receiver.gate = asyncio.Event()
+    gate = receiver.gate(HOOK)
     alerts = sender(alert_settings())
     await alerts.publish(failing_alert())
 
     async def received() -> bool:
-        return len(receiver.requests) == 1
+        return len(sent(receiver)) == 1
 
     await wait_until(received, within=5, what="the alert to arrive")
     started = time.monotonic()
@@ -275,11 +262,11 @@ async def test_aclose_cancels_deliveries_still_stuck_after_the_bound(
     assert any(e["event"] == "alerts cancelled at shutdown" for e in logs)
     await alerts.publish(failing_alert())  # after close: dropped, not started
     assert alerts.pending == 0
-    receiver.gate.set()
+    gate.set()
 
 
 async def test_other_events_are_ignored(
-    alert_settings: Callable[..., Settings], receiver: Receiver
+    alert_settings: Callable[..., Settings], receiver: FeedServer
 ) -> None:
     alerts = sender(alert_settings())
     run = failing_alert().run
@@ -288,7 +275,7 @@ async def test_other_events_are_ignored(
         await alerts.publish(event)
     assert alerts.pending == 0
     await alerts.aclose(1)
-    assert receiver.requests == []
+    assert sent(receiver) == []
 
 
 async def test_no_webhook_means_no_alerts(make_settings: Callable[..., Settings]) -> None:
@@ -300,15 +287,15 @@ async def test_no_webhook_means_no_alerts(make_settings: Callable[..., Settings]
 
 
 async def test_alerts_of_one_feed_leave_in_order(
-    alert_settings: Callable[..., Settings], receiver: Receiver
+    alert_settings: Callable[..., Settings], receiver: FeedServer
 ) -> None:
-    receiver.statuses = [503, 200]  # the first alert needs a retry; the second must wait
+    receiver.script(HOOK, answers(503, 200))  # the first alert needs a retry; the second must wait
     alerts = sender(alert_settings())
     await alerts.publish(failing_alert("failing"))
     await alerts.publish(failing_alert("recovered"))
     await drained(alerts)
     await alerts.aclose(1)
-    assert [body["event"] for body, _ in receiver.requests] == [
+    assert [body["event"] for body, _ in sent(receiver)] == [
         "feed.failing", "feed.failing", "feed.recovered",
     ]  # fmt: skip
 

@@ -40,9 +40,9 @@ async def pipeline(
 
 
 async def test_batches_queued_behind_a_cancel_do_nothing(
-    server: FeedServer, pipeline: Pipeline, events: list[RunEvent]
+    feeds: FeedServer, pipeline: Pipeline, events: list[RunEvent]
 ) -> None:
-    url = server.put("/feed", rss(items(range(1, 7))))  # three batches of two
+    url = feeds.put("/feed", rss(items(range(1, 7))))  # three batches of two
     run, _ = await pipeline.store.start_or_get_run(url, "test")
     staged = await pipeline.fetch_and_stage(run.id)
     assert (staged.status, staged.batches_total) == (RunStatus.RUNNING, 3)

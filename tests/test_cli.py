@@ -35,14 +35,16 @@ async def run_cli(
     return proc.returncode, out.decode(), err.decode()
 
 
+pytestmark = pytest.mark.slow  # a `python -m jobimport` process per call, a second or more each
+
 LOOPBACK = {"JOBIMPORT_ALLOW_PRIVATE_ADDRESSES": "true"}
 
 
 async def test_import_json_prints_one_log_per_feed_and_exits_0(
-    server: FeedServer, tmp_path: Path
+    feeds: FeedServer, tmp_path: Path
 ) -> None:
-    a = server.put("/a", rss(items(range(1, 6))))
-    b = server.put("/b", rss(items(range(4, 9))))
+    a = feeds.put("/a", rss(items(range(1, 6))))
+    b = feeds.put("/b", rss(items(range(4, 9))))
 
     code, out, err = await run_cli("import", a, b, "--json", env=LOOPBACK, tmp=tmp_path)
 
@@ -61,9 +63,9 @@ async def test_import_json_prints_one_log_per_feed_and_exits_0(
     assert all(line["run_id"] and line["feed"] in (a, b) for line in import_lines)
 
 
-async def test_import_exits_1_when_a_run_fails(server: FeedServer, tmp_path: Path) -> None:
-    good = server.put("/good", rss(items(range(1, 3))))
-    missing = server.base_url + "/missing"
+async def test_import_exits_1_when_a_run_fails(feeds: FeedServer, tmp_path: Path) -> None:
+    good = feeds.put("/good", rss(items(range(1, 3))))
+    missing = feeds.base_url + "/missing"
 
     code, out, _ = await run_cli("import", good, missing, "--json", env=LOOPBACK, tmp=tmp_path)
 
@@ -74,8 +76,8 @@ async def test_import_exits_1_when_a_run_fails(server: FeedServer, tmp_path: Pat
     assert statuses[missing][1]["reason"] == "http_4xx"
 
 
-async def test_import_prints_a_table_without_json(server: FeedServer, tmp_path: Path) -> None:
-    url = server.put("/a", rss(items(range(1, 4))))
+async def test_import_prints_a_table_without_json(feeds: FeedServer, tmp_path: Path) -> None:
+    url = feeds.put("/a", rss(items(range(1, 4))))
     code, out, _ = await run_cli("import", url, env=LOOPBACK, tmp=tmp_path)
     assert code == 0
     assert "succeeded" in out

@@ -49,30 +49,30 @@ async def run(pipeline: Pipeline, url: str, expect: RunStatus) -> ImportRun:
 
 
 async def test_a_removed_item_expires_after_three_whole_runs_and_returns(
-    server: FeedServer, pipeline: Pipeline
+    feeds: FeedServer, pipeline: Pipeline
 ) -> None:
     store = pipeline.store
-    url = server.put("/feed", rss(items(range(1, 7))), validators=False)
+    url = feeds.put("/feed", rss(items(range(1, 7))), validators=False)
     await run(pipeline, url, RunStatus.SUCCEEDED)
     assert set((await statuses(store)).values()) == {JobStatus.ACTIVE}
 
-    server.put("/feed", rss(items([1, 2, 3, 4, 6])), validators=False)  # job 5 is gone
+    feeds.put("/feed", rss(items([1, 2, 3, 4, 6])), validators=False)  # job 5 is gone
     first = await run(pipeline, url, RunStatus.SUCCEEDED)
     second = await run(pipeline, url, RunStatus.SUCCEEDED)
     assert (first.counts.expired, second.counts.expired) == (0, 0)
     assert await expired_ids(store) == set()
 
     # A failed run and a document that breaks part-way see less than the feed: they never count.
-    server.put("/feed", b"", status=503, validators=False)
+    feeds.put("/feed", b"", status=503, validators=False)
     await run(pipeline, url, RunStatus.FAILED)
     broken = rss(items([1, 2, 3, 4, 6])).replace(b"</channel>", b"<oops>")
-    server.put("/feed", broken, validators=False)
+    feeds.put("/feed", broken, validators=False)
     cut = await run(pipeline, url, RunStatus.PARTIAL)
     assert cut.error is not None
     assert cut.counts.expired == 0
     assert await expired_ids(store) == set()
 
-    server.put("/feed", rss(items([1, 2, 3, 4, 6])), validators=False)
+    feeds.put("/feed", rss(items([1, 2, 3, 4, 6])), validators=False)
     third = await run(pipeline, url, RunStatus.SUCCEEDED)
     assert third.counts.expired == 1
     assert ImportLog.of(third).model_dump()["expiredJobs"] == 1
@@ -82,7 +82,7 @@ async def test_a_removed_item_expires_after_three_whole_runs_and_returns(
     assert gone.job.title == "Job number 5"
     assert await store.count_jobs() == 6
 
-    server.put("/feed", rss(items(range(1, 7))), validators=False)  # job 5 is back
+    feeds.put("/feed", rss(items(range(1, 7))), validators=False)  # job 5 is back
     back = await run(pipeline, url, RunStatus.SUCCEEDED)
     assert back.counts.expired == 0
     assert await expired_ids(store) == set()
@@ -92,22 +92,22 @@ async def test_a_removed_item_expires_after_three_whole_runs_and_returns(
 
 
 async def test_not_modified_runs_count_and_a_job_in_two_feeds_needs_both(
-    server: FeedServer, pipeline: Pipeline
+    feeds: FeedServer, pipeline: Pipeline
 ) -> None:
     store = pipeline.store
-    main = server.put("/main", rss(items(range(1, 5))))  # with validators: 304s follow
-    other = server.put("/other", rss(items([4, 9])), validators=False)
+    main = feeds.put("/main", rss(items(range(1, 5))))  # with validators: 304s follow
+    other = feeds.put("/other", rss(items([4, 9])), validators=False)
     await run(pipeline, main, RunStatus.SUCCEEDED)
     await run(pipeline, other, RunStatus.SUCCEEDED)
 
-    server.put("/main", rss(items([1, 2])))  # 3 and 4 leave main; 4 stays listed by other
+    feeds.put("/main", rss(items([1, 2])))  # 3 and 4 leave main; 4 stays listed by other
     await run(pipeline, main, RunStatus.SUCCEEDED)
     await run(pipeline, main, RunStatus.NOT_MODIFIED)
     third = await run(pipeline, main, RunStatus.NOT_MODIFIED)
     assert third.counts.expired == 1
     assert await expired_ids(store) == {"3"}
 
-    server.put("/other", rss(items([9])), validators=False)  # now 4 leaves other too
+    feeds.put("/other", rss(items([9])), validators=False)  # now 4 leaves other too
     for _ in range(2):
         await run(pipeline, other, RunStatus.SUCCEEDED)
     assert await expired_ids(store) == {"3"}

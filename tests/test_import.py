@@ -35,10 +35,10 @@ def check_invariants(run: ImportRun) -> None:
 
 
 async def test_overlapping_feeds_give_one_job_per_identity(
-    server: FeedServer, pipeline: Pipeline
+    feeds: FeedServer, pipeline: Pipeline
 ) -> None:
-    all_jobs = server.put("/all", rss(items(range(1, 21))))
-    category = server.put("/data-science", rss(items(range(11, 31))))
+    all_jobs = feeds.put("/all", rss(items(range(1, 21))))
+    category = feeds.put("/data-science", rss(items(range(11, 31))))
 
     first = await import_inline(pipeline, all_jobs)
     second = await import_inline(pipeline, category)
@@ -54,29 +54,29 @@ async def test_overlapping_feeds_give_one_job_per_identity(
 
 
 async def test_reimport_unchanged_then_one_edit_then_one_new(
-    server: FeedServer, pipeline: Pipeline
+    feeds: FeedServer, pipeline: Pipeline
 ) -> None:
     feed = items(range(1, 16))
-    url = server.put("/feed", rss(feed), validators=False)
+    url = feeds.put("/feed", rss(feed), validators=False)
     assert (await import_inline(pipeline, url)).counts.new == 15
 
     again = await import_inline(pipeline, url)
     assert (again.status, again.counts.unchanged, again.counts.new) == (RunStatus.SUCCEEDED, 15, 0)
 
     feed[4] = feed[4].with_(description="<p>Build other things.</p>")
-    server.put("/feed", rss(feed), validators=False)
+    feeds.put("/feed", rss(feed), validators=False)
     edited = await import_inline(pipeline, url)
     assert (edited.counts.updated, edited.counts.unchanged, edited.counts.new) == (1, 14, 0)
 
-    server.put("/feed", rss([*feed, Item(id=99)]), validators=False)
+    feeds.put("/feed", rss([*feed, Item(id=99)]), validators=False)
     grown = await import_inline(pipeline, url)
     assert (grown.counts.new, grown.counts.unchanged, grown.counts.updated) == (1, 15, 0)
     for run in (again, edited, grown):
         check_invariants(run)
 
 
-async def test_conditional_get_gives_not_modified(server: FeedServer, pipeline: Pipeline) -> None:
-    url = server.put("/feed", rss(items(range(1, 4))))
+async def test_conditional_get_gives_not_modified(feeds: FeedServer, pipeline: Pipeline) -> None:
+    url = feeds.put("/feed", rss(items(range(1, 4))))
     first = await import_inline(pipeline, url)
     second = await import_inline(pipeline, url)
 
@@ -92,12 +92,12 @@ async def test_conditional_get_gives_not_modified(server: FeedServer, pipeline: 
 
 
 async def test_bad_items_fail_alone_and_run_is_partial(
-    server: FeedServer, pipeline: Pipeline
+    feeds: FeedServer, pipeline: Pipeline
 ) -> None:
     good = items(range(1, 6))
     bad_title = "<item><link>https://jobicy.com/jobs/77-x</link><id>77</id></item>"
     duplicate = Item(id=3).xml()
-    url = server.put("/feed", rss([*good, bad_title, duplicate]))
+    url = feeds.put("/feed", rss([*good, bad_title, duplicate]))
 
     run = await import_inline(pipeline, url)
 
@@ -110,11 +110,11 @@ async def test_bad_items_fail_alone_and_run_is_partial(
 
 
 async def test_document_broken_half_way_keeps_earlier_items(
-    server: FeedServer, pipeline: Pipeline
+    feeds: FeedServer, pipeline: Pipeline
 ) -> None:
     whole = rss(items(range(1, 11)))
     cut = whole[: whole.index(b"<item><title>Job number 9")]
-    url = server.put("/broken", cut + b"<item><title>Job number 9</tit")
+    url = feeds.put("/broken", cut + b"<item><title>Job number 9</tit")
 
     run = await import_inline(pipeline, url)
 
@@ -126,10 +126,8 @@ async def test_document_broken_half_way_keeps_earlier_items(
     assert run.error.column is not None
 
 
-async def test_break_before_first_item_fails_the_run(
-    server: FeedServer, pipeline: Pipeline
-) -> None:
-    url = server.put("/broken", b'<?xml version="1.0"?><rss version="2.0"><channel><item><ti')
+async def test_break_before_first_item_fails_the_run(feeds: FeedServer, pipeline: Pipeline) -> None:
+    url = feeds.put("/broken", b'<?xml version="1.0"?><rss version="2.0"><channel><item><ti')
     run = await import_inline(pipeline, url)
     assert run.status is RunStatus.FAILED
     assert run.error is not None
@@ -138,9 +136,9 @@ async def test_break_before_first_item_fails_the_run(
 
 
 async def test_empty_channel_succeeds_with_zero_items(
-    server: FeedServer, pipeline: Pipeline
+    feeds: FeedServer, pipeline: Pipeline
 ) -> None:
-    url = server.put("/empty", rss([]))
+    url = feeds.put("/empty", rss([]))
     run = await import_inline(pipeline, url)
     assert (run.status, run.counts.fetched, run.batches_total) == (RunStatus.SUCCEEDED, 0, 0)
 
@@ -170,9 +168,9 @@ ENTITY_BOMB = (
     ],
 )
 async def test_feed_level_failures_are_recorded_on_the_run(
-    server: FeedServer, pipeline: Pipeline, doc: dict[str, Any], reason: str, status: int
+    feeds: FeedServer, pipeline: Pipeline, doc: dict[str, Any], reason: str, status: int
 ) -> None:
-    url = server.put("/feed", **doc)
+    url = feeds.put("/feed", **doc)
     run = await import_inline(pipeline, url)
     assert run.status is RunStatus.FAILED
     assert run.error is not None
@@ -185,10 +183,10 @@ async def test_feed_level_failures_are_recorded_on_the_run(
 
 
 async def test_too_large_body_fails_with_too_large(
-    server: FeedServer, make_settings: Callable[..., Settings]
+    feeds: FeedServer, make_settings: Callable[..., Settings]
 ) -> None:
     settings = make_settings(max_feed_bytes=64 * 1024)
-    url = server.put("/big", rss([Item(id=1, description="x" * 200_000)]))
+    url = feeds.put("/big", rss([Item(id=1, description="x" * 200_000)]))
     store = open_store(settings.database_url)
     await store.open()
     try:
@@ -202,10 +200,10 @@ async def test_too_large_body_fails_with_too_large(
 
 
 async def test_refused_private_address_is_ssrf_refused(
-    server: FeedServer, make_settings: Callable[..., Settings]
+    feeds: FeedServer, make_settings: Callable[..., Settings]
 ) -> None:
     settings = make_settings(allow_private_addresses=False)
-    url = server.put("/feed", rss(items(range(1, 3))))
+    url = feeds.put("/feed", rss(items(range(1, 3))))
     store = open_store(settings.database_url)
     await store.open()
     try:
@@ -215,4 +213,4 @@ async def test_refused_private_address_is_ssrf_refused(
         await store.close()
     assert run.error is not None
     assert run.error.reason == "ssrf_refused"
-    assert server.hits.get("/feed") is None
+    assert feeds.hits.get("/feed") is None

@@ -2,6 +2,10 @@
 
 Exit codes: 0 every run succeeded or was not modified; 1 a run failed or ended partial;
 2 usage or settings error.
+
+Only the commands that listen (serve, demo) import the web package (and with it aiohttp_jinja2,
+aiohttp_sse and jinja2): `import`, `worker`, `healthcheck` and `config` start without it
+(tests/test_cli_imports.py checks it).
 """
 
 from __future__ import annotations
@@ -25,9 +29,6 @@ from jobimport.queue.arq_producer import worker_alive
 from jobimport.runtime import open_runtime
 from jobimport.settings import Settings, load_settings
 from jobimport.store.base import Store
-from jobimport.web.app import create_app
-from jobimport.web.demo import run_demo
-from jobimport.web.server import is_loopback, serve_until
 from jobimport.wire import ImportLog
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -222,6 +223,8 @@ async def run_worker(settings: Settings) -> None:
 def _listen_address(
     args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser
 ) -> tuple[str, int]:
+    from jobimport.web.server import is_loopback
+
     host: str = args.host or settings.host
     port: int = settings.port if args.port is None else args.port
     if not 0 <= port <= 65535:
@@ -241,6 +244,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, parser: argparse.Arg
         parser.error(f"--role {role} shares work through Redis: set JOBIMPORT_REDIS_URL")
     if role == "worker":  # no port: the same as `jobimport worker`
         return cmd_worker(args, settings, parser)
+    from jobimport.web.app import create_app
+    from jobimport.web.server import serve_until
+
     host, port = _listen_address(args, settings, parser)
 
     async def serve(stop: asyncio.Event) -> None:
@@ -250,6 +256,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, parser: argparse.Arg
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser) -> int:
+    from jobimport.web.demo import run_demo
+
     host, port = _listen_address(args, settings, parser)
 
     async def demo(stop: asyncio.Event) -> None:

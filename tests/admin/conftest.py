@@ -1,4 +1,4 @@
-"""Fixtures of the admin page tests: a feed server on loopback and a client of the app."""
+"""Fixtures of the admin page tests: a client of the app."""
 
 from __future__ import annotations
 
@@ -10,17 +10,8 @@ from aiohttp.test_utils import TestClient
 
 from jobimport.settings import Settings
 from jobimport.web.app import create_app
-from tests.web.support import GatedFeedServer
 
 AdminClient = Callable[..., Awaitable[TestClient[Any, Any]]]
-
-
-@pytest.fixture
-async def feeds(aiohttp_server: Any) -> GatedFeedServer:
-    server = GatedFeedServer()
-    running = await aiohttp_server(server.app())
-    server.base_url = str(running.make_url("")).rstrip("/")
-    return server
 
 
 @pytest.fixture

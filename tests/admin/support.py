@@ -7,7 +7,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from tests.web.support import wait_until
+from tests.support import wait_until
+from tests.web.support import tasks_running
 
 # (URL, short form) — admin/format.py short_url and format.js shortUrl.
 SHORT_URLS = [
@@ -35,14 +36,18 @@ DURATIONS = [
 async def settled(
     client: TestClient[Any, Any], runs: int, token: str | None = None
 ) -> list[dict[str, Any]]:
-    """Wait until at least `runs` runs exist and none is in flight; returns them, newest first."""
+    """Wait until at least `runs` runs exist, none is in flight and no task of the in-process queue
+    is still running (see tests.web.test_imports_api.settled); returns them, newest first."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     async def done() -> list[dict[str, Any]] | None:
         async with client.get("/api/imports", params={"limit": "100"}, headers=headers) as resp:
             page = await resp.json()
         in_flight = [r for r in page["items"] if r["status"] in ("queued", "running")]
-        return page["items"] if page["total"] >= runs and not in_flight else None
+        if page["total"] < runs or in_flight or tasks_running(client):
+            return None
+        items: list[dict[str, Any]] = page["items"]
+        return items
 
     items: list[dict[str, Any]] = await wait_until(done, within=20, what=f"{runs} settled runs")
     return items

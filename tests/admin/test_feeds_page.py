@@ -17,7 +17,7 @@ from tests.admin.conftest import AdminClient
 from tests.admin.support import settled
 from tests.admin.test_pages import page
 from tests.feedgen import items, rss
-from tests.web.support import GatedFeedServer
+from tests.feedserver import FeedServer
 
 SECRET = "Bearer very-secret-value-42"
 
@@ -28,7 +28,7 @@ def feed_rows(html: str) -> dict[str, str]:
 
 
 async def with_two_feeds(
-    feeds: GatedFeedServer, admin_client: AdminClient
+    feeds: FeedServer, admin_client: AdminClient
 ) -> tuple[TestClient[Any, Any], str, str]:
     """A configured feed (imported once) and a paused feed added at run time, with a header."""
     config_url = feeds.put("/config", rss(items(range(1, 3))))
@@ -48,7 +48,7 @@ async def with_two_feeds(
 
 
 async def test_both_origins_are_listed_with_their_settings_and_no_header_value(
-    feeds: GatedFeedServer, admin_client: AdminClient
+    feeds: FeedServer, admin_client: AdminClient
 ) -> None:
     client, config_url, added_url = await with_two_feeds(feeds, admin_client)
     html = await page(client, "/feeds")
@@ -78,7 +78,7 @@ async def test_both_origins_are_listed_with_their_settings_and_no_header_value(
 
 
 async def test_a_failing_feed_shows_its_streak_and_alert(
-    feeds: GatedFeedServer, admin_client: AdminClient
+    feeds: FeedServer, admin_client: AdminClient
 ) -> None:
     missing = feeds.base_url + "/missing"
     client = await admin_client(feeds=(missing,))
@@ -108,7 +108,7 @@ async def test_no_feeds_offers_to_add_one(admin_client: AdminClient) -> None:
 
 
 async def test_feeds_added_at_run_time_are_offered_by_every_page(
-    feeds: GatedFeedServer, admin_client: AdminClient
+    feeds: FeedServer, admin_client: AdminClient
 ) -> None:
     client, config_url, added_url = await with_two_feeds(feeds, admin_client)
     for path in ("/", "/jobs", "/feeds"):
@@ -121,7 +121,7 @@ async def test_feeds_added_at_run_time_are_offered_by_every_page(
 
 
 async def test_sorting_by_next_run_puts_paused_feeds_last(
-    feeds: GatedFeedServer, admin_client: AdminClient
+    feeds: FeedServer, admin_client: AdminClient
 ) -> None:
     client, config_url, added_url = await with_two_feeds(feeds, admin_client)
     html = await page(client, "/feeds?sort=nextRunAt&order=asc")

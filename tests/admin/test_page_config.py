@@ -24,7 +24,7 @@ from jobimport.web.api.schemas import ImportListQuery, ImportSort, ImportSummary
 from tests.admin.conftest import AdminClient
 from tests.admin.support import settled
 from tests.feedgen import items, rss
-from tests.web.support import GatedFeedServer
+from tests.feedserver import FeedServer
 
 APP_CSS = Path(__file__).resolve().parents[2] / "src/jobimport/web/assets/app.css"
 BAD_ITEM = "<item><title></title><link>https://x.test/no-title</link></item>"
@@ -64,7 +64,7 @@ async def get_json(client: TestClient[Any, Any], path: str) -> Any:
 
 
 @pytest.fixture
-async def three_runs(feeds: GatedFeedServer, admin_client: AdminClient) -> TestClient[Any, Any]:
+async def three_runs(feeds: FeedServer, admin_client: AdminClient) -> TestClient[Any, Any]:
     """good (succeeded), partial (an item failed) and missing (404: failed), imported once."""
     urls = (
         feeds.put("/good", rss(items(range(1, 4)))),

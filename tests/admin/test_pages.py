@@ -13,7 +13,7 @@ from jobimport.web.auth import COOKIE
 from tests.admin.conftest import AdminClient
 from tests.admin.support import settled
 from tests.feedgen import Item, items, rss
-from tests.web.support import GatedFeedServer
+from tests.feedserver import FeedServer
 
 TOKEN = "test-admin-token-0123456789"
 NASTY = Item(
@@ -26,7 +26,7 @@ BAD_ITEM = "<item><title></title><link>https://x.test/no-title</link></item>"
 
 
 @pytest.fixture
-async def imported(feeds: GatedFeedServer, admin_client: AdminClient) -> tuple[Any, dict[str, str]]:
+async def imported(feeds: FeedServer, admin_client: AdminClient) -> tuple[Any, dict[str, str]]:
     """Three feeds imported once at start-up (due at once): good, partial, missing (404)."""
     urls = {
         "good": feeds.put("/good", rss([*items(range(1, 4)), NASTY])),

@@ -13,7 +13,8 @@ from tests.admin.conftest import AdminClient
 from tests.admin.support import settled
 from tests.admin.test_pages import page
 from tests.feedgen import items, rss
-from tests.web.support import GatedFeedServer, wait_until
+from tests.feedserver import FeedServer
+from tests.support import wait_until
 
 
 def controls(html: str) -> tuple[bool, bool]:
@@ -28,7 +29,7 @@ def count(html: str, name: str) -> str:
 
 
 async def test_a_final_run_offers_retry_and_one_in_flight_cancel(
-    feeds: GatedFeedServer, admin_client: AdminClient
+    feeds: FeedServer, admin_client: AdminClient
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, 4))))
     client = await admin_client(feeds=(url,))
@@ -54,9 +55,7 @@ async def test_a_final_run_offers_retry_and_one_in_flight_cancel(
     assert "badge badge-cancelled" in cancelled
 
 
-async def test_a_running_run_offers_cancel(
-    feeds: GatedFeedServer, admin_client: AdminClient
-) -> None:
+async def test_a_running_run_offers_cancel(feeds: FeedServer, admin_client: AdminClient) -> None:
     url = feeds.put("/slow", rss(items(range(1, 3))))
     gate = feeds.gate("/slow")
     client = await admin_client(feeds=(url,))
@@ -74,7 +73,7 @@ async def test_a_running_run_offers_cancel(
 
 
 async def expiring(
-    feeds: GatedFeedServer, admin_client: AdminClient
+    feeds: FeedServer, admin_client: AdminClient
 ) -> tuple[TestClient[Any, Any], list[dict[str, Any]]]:
     """With EXPIRE_AFTER_RUNS=1: jobs 1–3 imported, then a run whose feed lost job 3."""
     url = feeds.put("/feed", rss(items(range(1, 4))))
@@ -87,7 +86,7 @@ async def expiring(
 
 
 async def test_the_history_and_run_page_count_expired_jobs(
-    feeds: GatedFeedServer, admin_client: AdminClient
+    feeds: FeedServer, admin_client: AdminClient
 ) -> None:
     client, (second, first) = await expiring(feeds, admin_client)
     history = await page(client, "/")
@@ -105,7 +104,7 @@ def job_titles(html: str) -> list[str]:
 
 
 async def test_jobs_filter_by_status_and_expired_jobs_say_so(
-    feeds: GatedFeedServer, admin_client: AdminClient
+    feeds: FeedServer, admin_client: AdminClient
 ) -> None:
     client, _ = await expiring(feeds, admin_client)
     expired = await page(client, "/jobs?status=expired")

@@ -17,7 +17,6 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from jobimport.settings import Settings
 from jobimport.web.app import create_app
-from tests.web.support import GatedFeedServer
 
 CHROMIUM = os.environ.get("JOBIMPORT_TEST_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -52,14 +51,6 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
     finally:
         await context.close()
     assert not errors, errors
-
-
-@pytest.fixture
-async def feeds(aiohttp_server: Any) -> GatedFeedServer:
-    server = GatedFeedServer()
-    running = await aiohttp_server(server.app())
-    server.base_url = str(running.make_url("")).rstrip("/")
-    return server
 
 
 @dataclass

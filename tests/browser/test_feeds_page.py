@@ -7,39 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from aiohttp import web
 from playwright.async_api import Browser, Page, expect
 
 from tests.admin.support import settled
 from tests.browser.conftest import PHONE, Live, StartApp, open_live
 from tests.feedgen import items, rss
-from tests.web.support import GatedFeedServer
+from tests.feedserver import FeedServer
 
 TOKEN = "browser-admin-token-0123456789"
 BAD_ITEM = "<item><title></title><link>https://x.test/no-title</link></item>"
 SECRET = "s3cret-feed-token-value"
-
-
-class HeaderFeedServer(GatedFeedServer):
-    """Also remembers the request headers each path was fetched with."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.headers: dict[str, list[dict[str, str]]] = {}
-
-    async def _serve(self, request: web.Request) -> web.StreamResponse:
-        path = "/" + request.match_info["path"]
-        self.headers.setdefault(path, []).append(dict(request.headers))
-        return await super()._serve(request)
-
-
-@pytest.fixture
-async def feeds(aiohttp_server: Any) -> HeaderFeedServer:
-    server = HeaderFeedServer()
-    running = await aiohttp_server(server.app())
-    server.base_url = str(running.make_url("")).rstrip("/")
-    return server
 
 
 async def api_feeds(live: Live) -> list[dict[str, Any]]:
@@ -50,7 +27,7 @@ async def api_feeds(live: Live) -> list[dict[str, Any]]:
 
 
 async def test_add_feed_previews_it_then_adds_it_to_the_list(
-    page: Page, feeds: HeaderFeedServer, start_app: StartApp
+    page: Page, feeds: FeedServer, start_app: StartApp
 ) -> None:
     configured = feeds.put("/config", rss(items(range(1, 3))))
     new = feeds.put("/new", rss([*items(range(1, 13)), BAD_ITEM]))  # 12 jobs, 1 failed item
@@ -152,7 +129,7 @@ async def add_via_api(live: Live, url: str, **body: Any) -> dict[str, Any]:
 
 
 async def test_pause_resume_and_delete_after_confirming(
-    page: Page, feeds: HeaderFeedServer, start_app: StartApp
+    page: Page, feeds: FeedServer, start_app: StartApp
 ) -> None:
     configured = feeds.put("/config", rss(items(range(1, 3))))
     live = await start_app(feeds=(configured,))
@@ -197,7 +174,7 @@ async def test_pause_resume_and_delete_after_confirming(
 
 
 async def test_the_feeds_table_becomes_cards_on_a_phone(
-    browser: Browser, feeds: HeaderFeedServer, start_app: StartApp
+    browser: Browser, feeds: FeedServer, start_app: StartApp
 ) -> None:
     configured = feeds.put("/config", rss(items(range(1, 3))))
     live = await start_app(feeds=(configured,))

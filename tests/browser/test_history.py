@@ -13,14 +13,16 @@ from jobimport.web.admin import format as fmt
 from tests.admin.support import AGO, DURATIONS, SHORT_URLS, settled
 from tests.browser.conftest import PHONE, Live, StartApp, open_live
 from tests.feedgen import items, rss
-from tests.web.support import GatedFeedServer, SseReader, finished, wait_until
+from tests.feedserver import FeedServer
+from tests.support import wait_until
+from tests.web.support import SseReader, finished
 
 TOKEN = "browser-admin-token-0123456789"
 BAD_ITEM = "<item><title></title><link>https://x.test/no-title</link></item>"
 
 
 async def three_feeds(
-    feeds: GatedFeedServer, start_app: StartApp
+    feeds: FeedServer, start_app: StartApp
 ) -> tuple[Live, dict[str, dict[str, Any]]]:
     """good (4 new), partial (2 new, 1 failed), missing (404): imported at start-up."""
     urls = {
@@ -38,7 +40,7 @@ def row(page: Page, run_id: str) -> Any:
 
 
 async def test_table_shows_real_runs_and_sorting_and_filtering_change_rows_and_url(
-    page: Page, feeds: GatedFeedServer, start_app: StartApp
+    page: Page, feeds: FeedServer, start_app: StartApp
 ) -> None:
     live, runs = await three_feeds(feeds, start_app)
     await open_live(page, live.url())
@@ -78,7 +80,7 @@ async def test_table_shows_real_runs_and_sorting_and_filtering_change_rows_and_u
 
 
 async def test_run_now_asks_for_the_token_and_the_new_row_comes_alive_without_reload(
-    page: Page, feeds: GatedFeedServer, start_app: StartApp
+    page: Page, feeds: FeedServer, start_app: StartApp
 ) -> None:
     feed = feeds.put("/live", rss(items(range(1, 3))))
     live = await start_app(feeds=(feed,), admin_token=TOKEN, batch_size=5)
@@ -159,9 +161,7 @@ async def test_stopping_the_server_shows_reconnecting_and_the_error_banner(
     await expect(banner).to_contain_text("did not answer")
 
 
-async def test_a_phone_sees_cards(
-    browser: Browser, feeds: GatedFeedServer, start_app: StartApp
-) -> None:
+async def test_a_phone_sees_cards(browser: Browser, feeds: FeedServer, start_app: StartApp) -> None:
     live, runs = await three_feeds(feeds, start_app)
     context = await browser.new_context(viewport=PHONE)
     phone = await context.new_page()
@@ -204,7 +204,7 @@ async def test_the_scripts_format_like_the_server(page: Page, start_app: StartAp
 
 
 async def test_live_badges_show_the_servers_labels(
-    page: Page, feeds: GatedFeedServer, start_app: StartApp
+    page: Page, feeds: FeedServer, start_app: StartApp
 ) -> None:
     live = await start_app(feeds=(feeds.put("/one", rss(items(range(1, 3)))),))
     (run,) = await settled(live.client, 1)
@@ -238,7 +238,7 @@ async def start_import(live: Live, url: str) -> str:
 
 
 async def test_a_live_run_joins_the_rows_only_when_it_passes_the_status_filter(
-    page: Page, feeds: GatedFeedServer, start_app: StartApp
+    page: Page, feeds: FeedServer, start_app: StartApp
 ) -> None:
     good = feeds.put("/good", rss(items(range(1, 3))), validators=False)  # succeeds every time
     missing = feeds.base_url + "/missing"  # fails every time
@@ -279,7 +279,7 @@ async def test_a_live_run_joins_the_rows_only_when_it_passes_the_status_filter(
 
 
 async def test_when_reads_need_the_token_the_page_asks_once(
-    page: Page, feeds: GatedFeedServer, start_app: StartApp
+    page: Page, feeds: FeedServer, start_app: StartApp
 ) -> None:
     live = await start_app(
         feeds=(feeds.put("/one", rss(items(range(1, 3)))),),

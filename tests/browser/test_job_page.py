@@ -8,7 +8,7 @@ from playwright.async_api import Page, expect
 from tests.admin.support import settled
 from tests.browser.conftest import StartApp
 from tests.feedgen import Item, rss
-from tests.web.support import GatedFeedServer
+from tests.feedserver import FeedServer
 
 HOSTILE = Item(
     id=4242,
@@ -24,7 +24,7 @@ HOSTILE = Item(
 
 
 async def test_a_hostile_description_does_not_execute(
-    page: Page, feeds: GatedFeedServer, start_app: StartApp
+    page: Page, feeds: FeedServer, start_app: StartApp
 ) -> None:
     live = await start_app(feeds=(feeds.put("/hostile", rss([HOSTILE])),))
     await settled(live.client, 1)

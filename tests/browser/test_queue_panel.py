@@ -12,7 +12,8 @@ from playwright.async_api import Page, Route, expect
 
 from tests.browser.conftest import StartApp, open_live
 from tests.feedgen import items, rss
-from tests.web.support import GatedFeedServer, wait_until
+from tests.feedserver import FeedServer
+from tests.support import wait_until
 
 # Counts concurrent /api/queue requests in the page (the panel must never overlap them).
 COUNT_QUEUE_FETCHES = """
@@ -46,7 +47,7 @@ def snapshot(**batch: int) -> dict[str, Any]:
 
 
 async def test_the_panel_follows_the_real_queue(
-    page: Page, feeds: GatedFeedServer, start_app: StartApp
+    page: Page, feeds: FeedServer, start_app: StartApp
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, 4))))
     gate = feeds.gate("/feed")

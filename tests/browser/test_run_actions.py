@@ -11,7 +11,8 @@ from playwright.async_api import Page, expect
 from tests.admin.support import settled
 from tests.browser.conftest import Live, StartApp, open_live
 from tests.feedgen import items, rss
-from tests.web.support import GatedFeedServer, wait_until
+from tests.feedserver import FeedServer
+from tests.support import wait_until
 
 RUN_PAGE = re.compile(r"/imports/([0-9a-f]{24})$")
 
@@ -33,7 +34,7 @@ async def run_on_page(page: Page, other_than: str) -> str:
 
 
 async def test_retry_opens_the_new_run_and_cancel_stops_it(
-    page: Page, feeds: GatedFeedServer, start_app: StartApp
+    page: Page, feeds: FeedServer, start_app: StartApp
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, 4))))
     live = await start_app(feeds=(url,))
@@ -76,7 +77,7 @@ async def test_retry_opens_the_new_run_and_cancel_stops_it(
 
 
 async def test_retry_says_why_when_the_feed_is_busy(
-    page: Page, feeds: GatedFeedServer, start_app: StartApp
+    page: Page, feeds: FeedServer, start_app: StartApp
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, 3))))
     live = await start_app(feeds=(url,))

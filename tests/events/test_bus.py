@@ -16,7 +16,7 @@ from jobimport.events.hub import EventBus, Hub, SubscriberDropped, Subscription
 from jobimport.events.redis_bus import RedisBus, parse_stream_id
 from jobimport.events.types import RunFinished, RunProgress, RunQueued
 from jobimport.models import ImportRun, RunStatus
-from tests.web.support import REDIS_URL
+from tests.support import REDIS_URL
 
 
 def run(n: int) -> ImportRun:
@@ -113,6 +113,7 @@ async def test_close_ends_every_subscription(bus: EventBus) -> None:
         assert await sub.get() is None
 
 
+@pytest.mark.redis
 async def test_redis_stream_is_capped_and_ids_are_stream_ids() -> None:
     key = f"jobimport-test:{uuid.uuid4().hex}:events"
     redis_bus = RedisBus(REDIS_URL, key, max_len=10)

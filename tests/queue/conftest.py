@@ -1,4 +1,4 @@
-"""Fixtures of the queue tests: a feed server on loopback, and per-test Redis isolation.
+"""Fixtures of the queue tests: settings per queue kind, and per-test Redis isolation.
 
 Every test that touches Redis gets its own arq queue name (`jobimport-test:<uuid>`) on the real
 Redis (JOBIMPORT_TEST_REDIS_URL, default redis://127.0.0.1:6379/0); its keys are deleted after the
@@ -17,17 +17,9 @@ from typing import Any
 import pytest
 
 from jobimport.settings import Settings
-from tests.queue.support import REDIS_URL, ScriptedFeedServer, delete_keys, queue_key_patterns
+from tests.support import REDIS_URL, delete_keys, queue_key_patterns
 
 QUEUES = ["local", "arq"]
-
-
-@pytest.fixture
-async def feeds(aiohttp_server: Any) -> ScriptedFeedServer:
-    server = ScriptedFeedServer()
-    running = await aiohttp_server(server.app())
-    server.base_url = str(running.make_url("")).rstrip("/")
-    return server
 
 
 @pytest.fixture
@@ -46,22 +38,29 @@ def run_ids_in(db_path: Path) -> list[str]:
 
 
 @pytest.fixture
-async def queue_name(db_path: Path) -> AsyncIterator[str]:
-    """A queue of this test's own on the shared Redis; its keys are deleted afterwards."""
+async def queue_name(request: pytest.FixtureRequest, db_path: Path) -> AsyncIterator[str]:
+    """A queue of this test's own; on the shared Redis (tests marked `redis`), its keys are
+    deleted afterwards."""
     name = f"jobimport-test:{uuid.uuid4().hex}"
     yield name
-    await delete_keys(REDIS_URL, queue_key_patterns(name, run_ids_in(db_path)))
+    if request.node.get_closest_marker("redis"):
+        await delete_keys(REDIS_URL, queue_key_patterns(name, run_ids_in(db_path)))
 
 
 @pytest.fixture
 def queue_settings(
-    make_settings: Callable[..., Settings], db_path: Path, queue_name: str
+    request: pytest.FixtureRequest,
+    make_settings: Callable[..., Settings],
+    db_path: Path,
+    queue_name: str,
 ) -> Callable[..., Settings]:
     """Settings for a queue kind: `local` (in-process) or `arq` (the real Redis, this test's
-    queue). Fast retries and a one-second tick; overrides win."""
+    queue; only for tests marked `redis`). Fast retries and a one-second tick; overrides win."""
 
     def make(kind: str, **overrides: Any) -> Settings:
         assert kind in QUEUES
+        if kind == "arq" and not request.node.get_closest_marker("redis"):
+            pytest.fail("a test on the arq queue needs the `redis` marker (or `queue_kind`)")
         base: dict[str, Any] = {
             "database_url": f"sqlite:///{db_path}",
             "redis_url": REDIS_URL if kind == "arq" else None,

@@ -1,24 +1,17 @@
-"""Helpers of the queue tests: a scriptable feed server, waiting on conditions with a deadline,
-Redis key clean-up, a throw-away redis-server process, and a worker process."""
+"""Helpers of the queue tests: waiting for runs to finish, `python -m jobimport` subprocesses, and
+the runtime's parts composed by hand (`harness`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
-import socket
 import sys
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
-
-from aiohttp import web
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from typing import Any
 
 from jobimport.events.types import RunEvent, RunFinished
 from jobimport.models import ImportRun, utc_now
@@ -34,79 +27,9 @@ from jobimport.scheduler import Scheduler
 from jobimport.settings import Settings
 from jobimport.store import open_store
 from jobimport.store.base import Store
-from tests.feedserver import Doc, FeedServer
+from tests.support import wait_until
 
-T = TypeVar("T")
-REDIS_URL = os.environ.get("JOBIMPORT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class ScriptedFeedServer(FeedServer):
-    """FeedServer that can also answer a path with a scripted sequence of documents (the i-th
-    request gets the i-th document, the last one repeats), e.g. a 503 then the feed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.scripts: dict[str, list[Doc]] = {}
-        self.trickles: dict[str, tuple[bytes, int, float]] = {}
-
-    def script(self, path: str, docs: Sequence[Doc]) -> str:
-        self.scripts[path] = list(docs)
-        return self.base_url + path
-
-    def trickle(self, path: str, body: bytes, *, parts: int, pause_s: float) -> str:
-        """Serve `body` in `parts` pieces with a pause before each but the first: a slow feed."""
-        self.trickles[path] = (body, parts, pause_s)
-        return self.base_url + path
-
-    async def _serve(self, request: web.Request) -> web.StreamResponse:
-        path = "/" + request.match_info["path"]
-        if path in self.trickles:
-            self.hits[path] = self.hits.get(path, 0) + 1
-            return await self._trickle(request, *self.trickles[path])
-        script = self.scripts.get(path)
-        if script is None:
-            return await super()._serve(request)
-        self.hits[path] = self.hits.get(path, 0) + 1
-        doc = script[min(self.hits[path], len(script)) - 1]
-        return web.Response(
-            body=doc.body, status=doc.status, content_type=doc.content_type, headers=doc.headers
-        )
-
-    @staticmethod
-    async def _trickle(
-        request: web.Request, body: bytes, parts: int, pause_s: float
-    ) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
-        await response.prepare(request)
-        size = -(-len(body) // parts)
-        for i in range(0, len(body), size):
-            if i:
-                await asyncio.sleep(pause_s)  # the server is slow on purpose
-            await response.write(body[i : i + size])
-        await response.write_eof()
-        return response
-
-
-async def wait_until(
-    condition: Callable[[], Awaitable[T]],
-    *,
-    within: float,
-    what: str,
-    interval: float = 0.05,
-    state: Callable[[], Awaitable[object]] | None = None,
-) -> T:
-    """Poll `condition` until it returns something truthy; fail after `within` seconds, saying
-    `what` was awaited (and, with `state`, how things stood)."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            detail = f"; state: {await state()}" if state else ""
-            raise AssertionError(f"timed out after {within} s waiting for {what}{detail}")
-        await asyncio.sleep(interval)
 
 
 async def wait_final(store: Store, run_ids: Sequence[str], *, within: float) -> list[ImportRun]:
@@ -132,75 +55,6 @@ def check_invariants(run: ImportRun) -> None:
     c = run.counts
     assert c.fetched == c.imported + c.failed, run
     assert c.imported == c.new + c.updated + c.unchanged, run
-
-
-async def delete_keys(url: str, patterns: Sequence[str]) -> int:
-    """Delete every Redis key matching one of the glob patterns; returns how many."""
-    client: Redis = Redis.from_url(url)
-    deleted = 0
-    try:
-        for pattern in patterns:
-            keys = [key async for key in client.scan_iter(match=pattern, count=1000)]
-            if keys:
-                deleted += await client.delete(*keys)
-    finally:
-        await client.aclose()
-    return deleted
-
-
-def queue_key_patterns(queue_name: str, run_ids: Sequence[str]) -> list[str]:
-    """Every key a test on `queue_name` may have left: the queue, its health key and cron jobs,
-    and arq's job/result/in-progress/retry keys of the test's runs."""
-    return [f"{queue_name}*", f"arq:*{queue_name}*", *(f"arq:*run:{r}:*" for r in run_ids)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class RedisProcess:
-    """A private redis-server on a free loopback port, that keeps nothing on disk; it can be
-    stopped and started again on the same port."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._workdir = workdir
-        self._proc: asyncio.subprocess.Process | None = None
-
-    async def start(self, within: float = 10.0) -> None:
-        binary = shutil.which("redis-server")
-        assert binary, "redis-server is not installed"
-        self._proc = await asyncio.create_subprocess_exec(
-            binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--daemonize", "no", "--dir", str(self._workdir),
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
-        await wait_until(self.ping, within=within, what=f"redis-server on port {self.port}")
-
-    async def ping(self) -> bool:
-        client: Redis = Redis.from_url(self.url, socket_connect_timeout=0.5)
-        try:
-            return bool(await client.ping())
-        except (RedisError, OSError):
-            return False
-        finally:
-            await client.aclose()
-
-    async def stop(self, sig: signal.Signals = signal.SIGKILL) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None or proc.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(sig)
-        try:
-            await asyncio.wait_for(proc.wait(), 10)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
 
 
 def cli_env(settings_env: Mapping[str, str]) -> dict[str, str]:

@@ -15,15 +15,9 @@ from jobimport.models import RunStatus
 from jobimport.queue.names import fetch_job_id, health_check_key
 from jobimport.store import open_store
 from tests.feedgen import items, rss
-from tests.queue.support import (
-    REDIS_URL,
-    Cli,
-    ScriptedFeedServer,
-    run_cli,
-    settings_env,
-    wait_final,
-    wait_until,
-)
+from tests.feedserver import FeedServer
+from tests.queue.support import Cli, run_cli, settings_env, wait_final
+from tests.support import REDIS_URL, wait_until
 
 
 def env_for(db: Path, queue_name: str | None, **extra: object) -> dict[str, str]:
@@ -39,9 +33,8 @@ def env_for(db: Path, queue_name: str | None, **extra: object) -> dict[str, str]
     return settings_env(values)
 
 
-async def test_enqueue_without_redis_is_a_usage_error(
-    feeds: ScriptedFeedServer, db_path: Path
-) -> None:
+@pytest.mark.slow  # a `python -m jobimport` process
+async def test_enqueue_without_redis_is_a_usage_error(feeds: FeedServer, db_path: Path) -> None:
     url = feeds.put("/feed", rss(items(range(1, 3))))
     code, out, err = await run_cli(["import", "--enqueue", url], env_for(db_path, None))
     assert code == 2
@@ -50,8 +43,9 @@ async def test_enqueue_without_redis_is_a_usage_error(
     assert feeds.hits.get("/feed") is None
 
 
+@pytest.mark.redis
 async def test_enqueue_prints_the_queued_runs_and_leaves_them_to_the_workers(
-    feeds: ScriptedFeedServer, db_path: Path, queue_name: str
+    feeds: FeedServer, db_path: Path, queue_name: str
 ) -> None:
     a = feeds.put("/a", rss(items(range(1, 3))))
     b = feeds.put("/b", rss(items(range(3, 5))))
@@ -90,6 +84,7 @@ async def healthcheck(env: dict[str, str]) -> int:
     return code
 
 
+@pytest.mark.redis
 @pytest.mark.slow
 async def test_healthcheck_follows_the_worker_and_sigterm_stops_it_cleanly(
     tmp_path: Path, db_path: Path, queue_name: str
@@ -122,8 +117,9 @@ async def test_healthcheck_follows_the_worker_and_sigterm_stops_it_cleanly(
 @pytest.mark.parametrize(
     ("pause_s", "attempts"), [(0.5, 1), (3.0, 2)], ids=["finishes-in-grace", "handed-back"]
 )
+@pytest.mark.redis
 async def test_sigterm_lets_a_running_task_finish_or_hands_it_back(
-    feeds: ScriptedFeedServer,
+    feeds: FeedServer,
     tmp_path: Path,
     db_path: Path,
     queue_name: str,

@@ -22,15 +22,9 @@ from jobimport.runtime import open_runtime
 from jobimport.settings import Settings
 from jobimport.store.base import RunQuery
 from tests.feedgen import items, rss
-from tests.feedserver import Doc
-from tests.queue.support import (
-    REDIS_URL,
-    ScriptedFeedServer,
-    delete_keys,
-    harness,
-    wait_finished,
-    wait_until,
-)
+from tests.feedserver import Doc, FeedServer
+from tests.queue.support import harness, wait_finished
+from tests.support import REDIS_URL, delete_keys, wait_until
 
 # --- the unique tick ---------------------------------------------------------------------------
 
@@ -74,6 +68,7 @@ def seconds_of(ticks: list[tuple[str, int]], queue: str) -> Counter[int]:
     return Counter(second for q, second in ticks if q == queue)
 
 
+@pytest.mark.redis
 @pytest.mark.slow
 async def test_a_cron_slot_fires_once_with_two_workers(
     queue_settings: Callable[..., Settings], queue_name: str
@@ -87,6 +82,7 @@ async def test_a_cron_slot_fires_once_with_two_workers(
     assert sorted(seconds) == list(range(min(seconds), max(seconds) + 1)), ticks  # none skipped
 
 
+@pytest.mark.redis
 @pytest.mark.slow
 async def test_two_queues_on_one_redis_each_get_every_slot(
     queue_settings: Callable[..., Settings], queue_name: str
@@ -113,8 +109,9 @@ async def test_two_queues_on_one_redis_each_get_every_slot(
 # --- which feeds a tick starts -----------------------------------------------------------------
 
 
+@pytest.mark.redis
 async def test_the_tick_starts_due_feeds_once_and_never_a_feed_in_flight(
-    queue_settings: Callable[..., Settings], feeds: ScriptedFeedServer
+    queue_settings: Callable[..., Settings], feeds: FeedServer
 ) -> None:
     never, later, unlisted = (feeds.base_url + p for p in ("/never", "/later", "/unlisted"))
     now = [datetime(2026, 11, 23, 12, 0, tzinfo=UTC)]
@@ -152,7 +149,7 @@ async def test_the_tick_starts_due_feeds_once_and_never_a_feed_in_flight(
 
 
 async def test_a_feed_that_keeps_failing_backs_off_until_it_succeeds(
-    queue_settings: Callable[..., Settings], feeds: ScriptedFeedServer
+    queue_settings: Callable[..., Settings], feeds: FeedServer
 ) -> None:
     url = feeds.script("/sick", [Doc(b"down", status=500, content_type="text/plain")])
     settings = queue_settings("local", max_tries=1, schedule="1h")

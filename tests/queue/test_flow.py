@@ -12,7 +12,9 @@ from jobimport.runtime import open_runtime
 from jobimport.settings import Settings
 from jobimport.store.base import JobQuery
 from tests.feedgen import items, rss
-from tests.queue.support import ScriptedFeedServer, check_invariants, wait_final, wait_until
+from tests.feedserver import FeedServer
+from tests.queue.support import check_invariants, wait_final
+from tests.support import wait_until
 
 BATCH_SIZE = 7
 
@@ -23,7 +25,7 @@ async def collect(hub: Hub, into: list[Envelope]) -> None:
 
 
 async def test_two_overlapping_feeds_concurrently_give_exact_counts(
-    queue_kind: str, queue_settings: Callable[..., Settings], feeds: ScriptedFeedServer
+    queue_kind: str, queue_settings: Callable[..., Settings], feeds: FeedServer
 ) -> None:
     # 40 + 40 items, 20 of them in both feeds; validators off, so run 2 reads the whole document.
     all_jobs = feeds.put("/all", rss(items(range(1, 41))), validators=False)
@@ -87,7 +89,7 @@ async def test_two_overlapping_feeds_concurrently_give_exact_counts(
 
 
 async def test_a_feed_in_flight_is_not_started_twice(
-    queue_kind: str, queue_settings: Callable[..., Settings], feeds: ScriptedFeedServer
+    queue_kind: str, queue_settings: Callable[..., Settings], feeds: FeedServer
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, 11))))
     settings = queue_settings(queue_kind, batch_size=3)
@@ -102,7 +104,7 @@ async def test_a_feed_in_flight_is_not_started_twice(
 
 
 async def test_bad_items_and_feed_errors_through_the_queue(
-    queue_kind: str, queue_settings: Callable[..., Settings], feeds: ScriptedFeedServer
+    queue_kind: str, queue_settings: Callable[..., Settings], feeds: FeedServer
 ) -> None:
     bad = "<item><link>https://jobicy.com/jobs/77-x</link><id>77</id></item>"
     partial = feeds.put("/partial", rss([*items(range(1, 6)), bad]))

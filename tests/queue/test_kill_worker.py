@@ -25,16 +25,11 @@ from jobimport.queue.names import fetch_job_id
 from jobimport.store import open_store
 from jobimport.store.base import JobQuery, Store
 from tests.feedgen import items, rss
-from tests.queue.support import (
-    REDIS_URL,
-    Cli,
-    ScriptedFeedServer,
-    check_invariants,
-    run_cli,
-    settings_env,
-    wait_final,
-    wait_until,
-)
+from tests.feedserver import FeedServer
+from tests.queue.support import Cli, check_invariants, run_cli, settings_env, wait_final
+from tests.support import REDIS_URL, wait_until
+
+pytestmark = pytest.mark.redis  # worker processes on the shared Redis
 
 ITEMS = 200
 BATCH_SIZE = 2  # 100 batches: about five seconds of work for one worker
@@ -116,7 +111,7 @@ async def assert_fixture_truth(store: Store, done: ImportRun, batch_size: int = 
 
 @pytest.mark.slow
 async def test_a_worker_killed_inside_batch_tasks_and_restarted_completes_the_run_exactly(
-    feeds: ScriptedFeedServer, tmp_path: Path, db_path: Path, queue_name: str
+    feeds: FeedServer, tmp_path: Path, db_path: Path, queue_name: str
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, ITEMS + 1))))
     async with deployment(tmp_path, db_path, queue_name) as (env, workers, store):
@@ -160,7 +155,7 @@ async def test_a_worker_killed_inside_batch_tasks_and_restarted_completes_the_ru
 
 @pytest.mark.slow
 async def test_a_worker_killed_while_fetching_and_restarted_restages_and_completes(
-    feeds: ScriptedFeedServer, tmp_path: Path, db_path: Path, queue_name: str
+    feeds: FeedServer, tmp_path: Path, db_path: Path, queue_name: str
 ) -> None:
     body = rss(items(range(1, ITEMS + 1)))
     url = feeds.trickle("/slow", body, parts=4, pause_s=0.5)  # 1.5 s to download

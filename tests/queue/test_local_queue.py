@@ -10,7 +10,7 @@ import pytest
 
 from jobimport.queue.base import RetryLater, TaskContext
 from jobimport.queue.local import LocalQueue
-from tests.queue.support import wait_until
+from tests.support import wait_until
 
 
 @asynccontextmanager

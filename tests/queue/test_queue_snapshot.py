@@ -32,7 +32,7 @@ from jobimport.queue.names import (
 )
 from jobimport.queue.snapshot import SAMPLE, KindCounts, QueueSnapshot, snapshot_arq
 from jobimport.settings import Settings
-from tests.queue.support import REDIS_URL, delete_keys, wait_until
+from tests.support import delete_keys, wait_until
 
 
 def counts(snapshot: QueueSnapshot) -> dict[str, tuple[int, int, int, int]]:
@@ -57,12 +57,12 @@ class Scope:
 
 
 @pytest.fixture
-async def scope(make_settings: Callable[..., Settings]) -> AsyncIterator[Scope]:
+async def scope(make_settings: Callable[..., Settings], redis_url: str) -> AsyncIterator[Scope]:
     queue_name = f"jobimport-test:{uuid.uuid4().hex}"
     prefix = uuid.uuid4().hex
-    settings = make_settings(redis_url=REDIS_URL, queue_name=queue_name)
+    settings = make_settings(redis_url=redis_url, queue_name=queue_name)
     yield Scope(queue_name, prefix, settings)
-    await delete_keys(REDIS_URL, [f"{queue_name}*", f"arq:*{queue_name}*", f"arq:*run:{prefix}*"])
+    await delete_keys(redis_url, [f"{queue_name}*", f"arq:*{queue_name}*", f"arq:*run:{prefix}*"])
 
 
 @pytest.fixture

@@ -6,20 +6,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+import pytest
+
 from jobimport.models import RunStatus, utc_now
 from jobimport.queue.names import BATCH, FETCH, batch_job_id, fetch_job_id
 from jobimport.runtime import open_runtime
 from jobimport.scheduler import Scheduler
 from jobimport.settings import Settings
 from tests.feedgen import items, rss
-from tests.queue.support import (
-    Harness,
-    RecordingProducer,
-    ScriptedFeedServer,
-    check_invariants,
-    harness,
-    wait_final,
-)
+from tests.feedserver import FeedServer
+from tests.queue.support import Harness, RecordingProducer, check_invariants, harness, wait_final
 
 
 async def nothing_pending(job_id: str) -> bool:
@@ -40,7 +36,7 @@ async def lost_queue(h: Harness) -> AsyncIterator[tuple[Scheduler, RecordingProd
 
 
 async def test_staged_batches_without_a_result_are_enqueued_again_with_the_same_ids(
-    queue_kind: str, queue_settings: Callable[..., Settings], feeds: ScriptedFeedServer
+    queue_kind: str, queue_settings: Callable[..., Settings], feeds: FeedServer
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, 21))))
     settings = queue_settings(queue_kind, batch_size=6)
@@ -59,7 +55,7 @@ async def test_staged_batches_without_a_result_are_enqueued_again_with_the_same_
 
 
 async def test_a_lost_fetch_is_enqueued_again(
-    queue_kind: str, queue_settings: Callable[..., Settings], feeds: ScriptedFeedServer
+    queue_kind: str, queue_settings: Callable[..., Settings], feeds: FeedServer
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, 8))))
     settings = queue_settings(queue_kind, batch_size=6)
@@ -71,8 +67,9 @@ async def test_a_lost_fetch_is_enqueued_again(
     assert (done.status, done.counts.new, done.batches_total) == (RunStatus.SUCCEEDED, 7, 2)
 
 
+@pytest.mark.redis
 async def test_waiting_tasks_are_not_lost(
-    queue_settings: Callable[..., Settings], feeds: ScriptedFeedServer
+    queue_settings: Callable[..., Settings], feeds: FeedServer
 ) -> None:
     """A run whose fetch waits in arq's queue (no worker yet) is slow, not lost: the reconciler
     neither re-enqueues it nor, after many ticks, gives it up."""
@@ -90,7 +87,7 @@ async def test_waiting_tasks_are_not_lost(
 
 
 async def test_a_run_idle_for_less_than_reconcile_after_is_left_alone(
-    queue_settings: Callable[..., Settings], feeds: ScriptedFeedServer
+    queue_settings: Callable[..., Settings], feeds: FeedServer
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, 4))))
     settings = queue_settings("local", reconcile_after_s=600)
@@ -105,7 +102,7 @@ async def test_a_run_idle_for_less_than_reconcile_after_is_left_alone(
 
 
 async def test_after_repeated_loss_the_left_batches_fail_as_lost(
-    queue_settings: Callable[..., Settings], feeds: ScriptedFeedServer
+    queue_settings: Callable[..., Settings], feeds: FeedServer
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, 21))))
     settings = queue_settings("local", batch_size=6, reconcile_max_requeues=3)
@@ -138,7 +135,7 @@ async def test_after_repeated_loss_the_left_batches_fail_as_lost(
 
 
 async def test_a_run_lost_before_staging_fails_as_lost(
-    queue_settings: Callable[..., Settings], feeds: ScriptedFeedServer
+    queue_settings: Callable[..., Settings], feeds: FeedServer
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, 4))))
     settings = queue_settings("local", reconcile_max_requeues=1)

@@ -21,18 +21,16 @@ from jobimport.queue.tasks import Tasks, retry_delay
 from jobimport.settings import Settings
 from jobimport.store.base import ApplyOutcome, Store
 from tests.feedgen import items, rss
-from tests.feedserver import Doc
+from tests.feedserver import Doc, FeedServer
 from tests.queue.support import (
-    REDIS_URL,
     Harness,
     RecordingProducer,
-    ScriptedFeedServer,
     check_invariants,
     harness,
     wait_final,
     wait_finished,
-    wait_until,
 )
+from tests.support import REDIS_URL, wait_until
 
 ITEMS = 20
 BATCH_SIZE = 6  # 4 batches: 6, 6, 6, 2
@@ -107,7 +105,7 @@ async def idle(h: Harness, job_ids: list[str], within: float = 20) -> None:
 async def test_a_batch_delivered_twice_counts_once(
     queue_kind: str,
     queue_settings: Callable[..., Settings],
-    feeds: ScriptedFeedServer,
+    feeds: FeedServer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, ITEMS + 1))))
@@ -132,7 +130,7 @@ async def test_a_batch_delivered_twice_counts_once(
 
 
 async def test_calling_the_batch_task_twice_directly_counts_once(
-    queue_settings: Callable[..., Settings], feeds: ScriptedFeedServer
+    queue_settings: Callable[..., Settings], feeds: FeedServer
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, ITEMS + 1))))
     settings = queue_settings("local", batch_size=BATCH_SIZE)
@@ -174,7 +172,7 @@ class FlakyStore:
 async def test_a_batch_retried_after_a_transient_store_failure_counts_once(
     queue_kind: str,
     queue_settings: Callable[..., Settings],
-    feeds: ScriptedFeedServer,
+    feeds: FeedServer,
     after: bool,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -197,7 +195,7 @@ async def test_a_batch_retried_after_a_transient_store_failure_counts_once(
 
 
 async def test_a_fetch_redelivered_before_fetched_restages_from_scratch(
-    queue_settings: Callable[..., Settings], feeds: ScriptedFeedServer
+    queue_settings: Callable[..., Settings], feeds: FeedServer
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, ITEMS + 1))))
     settings = queue_settings("local", batch_size=BATCH_SIZE)
@@ -228,7 +226,7 @@ async def test_a_fetch_redelivered_before_fetched_restages_from_scratch(
 
 
 async def test_a_fetch_redelivered_after_fetched_only_enqueues_what_is_left(
-    queue_settings: Callable[..., Settings], feeds: ScriptedFeedServer
+    queue_settings: Callable[..., Settings], feeds: FeedServer
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, ITEMS + 1))))
     settings = queue_settings("local", batch_size=BATCH_SIZE)
@@ -267,7 +265,7 @@ def unavailable(status: int = 503, retry_after: str | None = None) -> Doc:
 
 
 async def test_transient_feed_errors_retry_with_backoff_and_the_run_succeeds(
-    queue_kind: str, queue_settings: Callable[..., Settings], feeds: ScriptedFeedServer
+    queue_kind: str, queue_settings: Callable[..., Settings], feeds: FeedServer
 ) -> None:
     body = rss(items(range(1, ITEMS + 1)))
     url = feeds.script("/flaky", [unavailable(), unavailable(502), Doc(body)])
@@ -284,7 +282,7 @@ async def test_transient_feed_errors_retry_with_backoff_and_the_run_succeeds(
 
 
 async def test_a_transient_error_on_every_try_fails_the_run_once(
-    queue_kind: str, queue_settings: Callable[..., Settings], feeds: ScriptedFeedServer
+    queue_kind: str, queue_settings: Callable[..., Settings], feeds: FeedServer
 ) -> None:
     url = feeds.script("/down", [unavailable()])
     settings = queue_settings(queue_kind, max_tries=3)
@@ -302,7 +300,7 @@ async def test_a_transient_error_on_every_try_fails_the_run_once(
 
 
 async def test_a_permanent_error_fails_at_once(
-    queue_kind: str, queue_settings: Callable[..., Settings], feeds: ScriptedFeedServer
+    queue_kind: str, queue_settings: Callable[..., Settings], feeds: FeedServer
 ) -> None:
     url = feeds.base_url + "/missing"  # the feed server answers 404
     settings = queue_settings(queue_kind, max_tries=3)
@@ -320,7 +318,7 @@ async def test_a_permanent_error_fails_at_once(
 
 
 async def test_retry_after_is_the_retry_delay(
-    queue_settings: Callable[..., Settings], feeds: ScriptedFeedServer
+    queue_settings: Callable[..., Settings], feeds: FeedServer
 ) -> None:
     url = feeds.script("/limited", [unavailable(429, "7")])
     settings = queue_settings("local", retry_base_delay_s=0.5, max_tries=3)
@@ -348,8 +346,9 @@ def test_backoff_doubles_and_a_longer_retry_after_wins(
     assert retry_delay(settings, ctx("j", 2), retry_after_s=30.0) == 30.0
 
 
+@pytest.mark.redis
 async def test_arq_defers_the_retry_by_retry_after(
-    queue_settings: Callable[..., Settings], feeds: ScriptedFeedServer
+    queue_settings: Callable[..., Settings], feeds: FeedServer
 ) -> None:
     url = feeds.script("/limited", [unavailable(429, "30")])
     settings = queue_settings("arq", retry_base_delay_s=0.05, max_tries=3)
@@ -378,7 +377,7 @@ async def test_arq_defers_the_retry_by_retry_after(
 
 
 async def test_a_retry_after_too_long_to_wait_fails_the_run_and_pushes_the_feed_back(
-    queue_settings: Callable[..., Settings], feeds: ScriptedFeedServer
+    queue_settings: Callable[..., Settings], feeds: FeedServer
 ) -> None:
     url = feeds.script("/limited", [unavailable(429, "7200")])
     settings = queue_settings("local", max_tries=3, schedule="1h")

@@ -14,13 +14,9 @@ from jobimport.runtime import open_runtime
 from jobimport.settings import Settings
 from jobimport.store.base import JobQuery
 from tests.feedgen import items, rss
-from tests.queue.support import (
-    RedisProcess,
-    ScriptedFeedServer,
-    check_invariants,
-    wait_final,
-    wait_until,
-)
+from tests.feedserver import FeedServer
+from tests.queue.support import check_invariants, wait_final
+from tests.support import RedisProcess, wait_until
 
 ITEMS = 150
 BATCH_SIZE = 2  # 75 batches: a few seconds of work, so Redis can go away half-way
@@ -40,7 +36,7 @@ async def private_redis(tmp_path: Path) -> AsyncIterator[RedisProcess]:
 async def test_a_run_survives_redis_going_away_and_coming_back(
     make_settings: Callable[..., Settings],
     private_redis: RedisProcess,
-    feeds: ScriptedFeedServer,
+    feeds: FeedServer,
     tmp_path: Path,
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, ITEMS + 1))))

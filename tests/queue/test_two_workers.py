@@ -12,20 +12,16 @@ from jobimport.models import RunStatus
 from jobimport.store import open_store
 from jobimport.store.base import JobQuery
 from tests.feedgen import items, rss
-from tests.queue.support import (
-    REDIS_URL,
-    Cli,
-    ScriptedFeedServer,
-    check_invariants,
-    run_cli,
-    settings_env,
-    wait_final,
-)
+from tests.feedserver import FeedServer
+from tests.queue.support import Cli, check_invariants, run_cli, settings_env, wait_final
+from tests.support import REDIS_URL
+
+pytestmark = pytest.mark.redis  # worker processes on the shared Redis
 
 
 @pytest.mark.slow
 async def test_two_worker_processes_import_overlapping_feeds_exactly(
-    feeds: ScriptedFeedServer, tmp_path: Path, db_path: Path, queue_name: str
+    feeds: FeedServer, tmp_path: Path, db_path: Path, queue_name: str
 ) -> None:
     # 1..120 and 61..180: 60 jobs in both feeds, 180 in all; batches of 3 interleave.
     a = feeds.put("/all", rss(items(range(1, 121))), validators=False)

@@ -11,7 +11,7 @@ import random
 import socket
 import time
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -21,7 +21,6 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.test_utils import TestServer
 
 from jobimport.errors import FeedError
 from jobimport.reader import netguard
@@ -29,9 +28,8 @@ from jobimport.reader.fetch import CHUNK_SIZE, FeedResponse, make_client_session
 from jobimport.reader.httperrors import parse_retry_after
 from jobimport.reader.sniff import not_xml_reason
 from jobimport.settings import Settings
+from tests.feedserver import Handler, ServerFactory, serve
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-ServerFactory = Callable[..., Awaitable[TestServer]]
 MakeSettings = Callable[..., Settings]
 
 MIB = 1024 * 1024
@@ -43,13 +41,6 @@ INCAPSULA = (Path(__file__).parents[1] / "data" / "higheredjobs-incapsula-block.
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-async def serve(aiohttp_server: ServerFactory, routes: dict[str, Handler]) -> TestServer:
-    app = web.Application()
-    for path, handler in routes.items():
-        app.router.add_get(path, handler)
-    return await aiohttp_server(app)
 
 
 async def fetch(

@@ -24,11 +24,15 @@ from jobimport.reader.normalize import (
 )
 from jobimport.reader.raw import RawElement, RawItem
 from jobimport.reader.urls import resolve_http_url
+from tests.support import examples
 
 # Whole items cost more to generate than strings; these counts keep the file to a few seconds.
-# (Run once with 3000 examples per test while writing it: nothing found.)
-ITEMS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-FAST = settings(max_examples=100, deadline=None)
+# (Run once with 3000 examples per test while writing it: nothing found.) `make test-fast` runs a
+# fifth of them (tests.support.examples).
+ITEMS = settings(
+    max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+FAST = settings(max_examples=examples(100), deadline=None)
 
 HOSTS = ["jobicy.com", "www.higheredjobs.com", "jobs.example.org"]
 KNOWN_ELEMENTS: list[tuple[str | None, str | None, str]] = [

@@ -562,6 +562,7 @@ def test_huge_prologue_is_too_large() -> None:
     assert (items, failure(parser).info.reason) == ([], "too_large")
 
 
+@pytest.mark.slow  # a 20 MB document, to measure memory
 def test_large_feed_streams_in_flat_memory() -> None:
     count = 0
     with peak_memory() as peak:

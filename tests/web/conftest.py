@@ -1,4 +1,4 @@
-"""Fixtures of the web tests: a feed server on loopback, an app client over a real server
+"""Fixtures of the web tests: an app client over a real server
 (`aiohttp_client(create_app(settings))`, real SQLite), and per-test Redis isolation."""
 
 from __future__ import annotations
@@ -12,18 +12,10 @@ from aiohttp.test_utils import TestClient
 
 from jobimport.settings import Settings
 from jobimport.web.app import create_app
-from tests.web.support import REDIS_URL, GatedFeedServer, delete_keys
+from tests.support import delete_keys, queue_key_patterns
 
 TOKEN = "test-admin-token-0123456789"
 AppClient = Callable[..., Awaitable[TestClient[Any, Any]]]
-
-
-@pytest.fixture
-async def feeds(aiohttp_server: Any) -> GatedFeedServer:
-    server = GatedFeedServer()
-    running = await aiohttp_server(server.app())
-    server.base_url = str(running.make_url("")).rstrip("/")
-    return server
 
 
 @pytest.fixture
@@ -53,8 +45,8 @@ def app_client(aiohttp_client: Any, web_settings: Callable[..., Settings]) -> Ap
 
 
 @pytest.fixture
-async def queue_name() -> AsyncIterator[str]:
+async def queue_name(redis_url: str) -> AsyncIterator[str]:
     """A queue (and events stream) of this test's own on the shared Redis, deleted after."""
     name = f"jobimport-webtest:{uuid.uuid4().hex}"
     yield name
-    await delete_keys(REDIS_URL, [f"{name}*", f"arq:*{name}*"])
+    await delete_keys(redis_url, queue_key_patterns(name))

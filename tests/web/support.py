@@ -1,5 +1,5 @@
-"""Helpers of the web tests: waiting on conditions with a deadline, an SSE reader, Redis clean-up,
-and `python -m jobimport` subprocesses."""
+"""Helpers of the web tests: an SSE reader, `python -m jobimport` subprocesses, and what the app's
+in-process queue is doing."""
 
 from __future__ import annotations
 
@@ -7,37 +7,20 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
-from aiohttp import web
-from redis.asyncio import Redis
+from aiohttp.test_utils import TestClient
 
-from tests.feedserver import FeedServer
+from jobimport.web import keys
+from tests.support import wait_until
 
-T = TypeVar("T")
-REDIS_URL = os.environ.get("JOBIMPORT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-async def wait_until(
-    condition: Callable[[], Awaitable[T]], *, within: float, what: str, interval: float = 0.05
-) -> T:
-    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(interval)
 
 
 @dataclass
@@ -120,24 +103,6 @@ def finished(run_id: str) -> Callable[[SseEvent], bool]:
     return lambda e: e.event == "run.finished" and e.data["run"]["id"] == run_id
 
 
-async def delete_keys(url: str, patterns: Sequence[str]) -> None:
-    client: Redis = Redis.from_url(url)
-    try:
-        for pattern in patterns:
-            keys = [key async for key in client.scan_iter(match=pattern, count=1000)]
-            if keys:
-                await client.delete(*keys)
-    finally:
-        await client.aclose()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @dataclass
 class Proc:
     """A `python -m jobimport ...` process; always `stop()` it in a finally."""
@@ -191,22 +156,7 @@ async def stream_lines(resp: aiohttp.ClientResponse) -> AsyncIterator[str]:
         yield raw.decode().rstrip("\r\n")
 
 
-class GatedFeedServer(FeedServer):
-    """FeedServer whose gated paths answer only once the test opens the gate, so a run stays
-    in flight exactly as long as the test needs; `waiting` counts requests held at a gate."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gates: dict[str, asyncio.Event] = {}
-        self.waiting: dict[str, int] = {}
-
-    def gate(self, path: str) -> asyncio.Event:
-        return self.gates.setdefault(path, asyncio.Event())
-
-    async def _serve(self, request: web.Request) -> web.StreamResponse:
-        path = "/" + request.match_info["path"]
-        gate = self.gates.get(path)
-        if gate is not None:
-            self.waiting[path] = self.waiting.get(path, 0) + 1
-            await gate.wait()
-        return await super()._serve(request)
+def tasks_running(client: TestClient[Any, Any]) -> int:
+    """Tasks the app's in-process queue is running now (0 on Redis, where tests wait on runs)."""
+    local = client.app[keys.QUEUE].local
+    return local.stats().running if local is not None else 0

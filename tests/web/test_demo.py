@@ -11,9 +11,8 @@ import aiohttp
 import pytest
 
 from jobimport.web.demo import SAMPLES, sample_bytes
-from tests.web.support import Proc, free_port, wait_http_ok, wait_until
-
-pytestmark = pytest.mark.slow
+from tests.support import free_port, wait_until
+from tests.web.support import Proc, wait_http_ok
 
 
 def test_samples_are_package_data() -> None:
@@ -62,6 +61,7 @@ async def run_demo(
     return runs, jobs, took
 
 
+@pytest.mark.slow  # a `jobimport demo` process
 async def test_demo_fills_the_history_once_per_launch(tmp_path: Path) -> None:
     port = free_port_pair()
     runs, jobs, took = await run_demo(tmp_path, port, len(SAMPLES))

@@ -15,8 +15,10 @@ from jobimport.settings import Settings
 from jobimport.store import open_store
 from jobimport.web.app import create_app
 from tests.feedgen import items, rss
+from tests.feedserver import FeedServer
+from tests.support import REDIS_URL
 from tests.web.conftest import AppClient
-from tests.web.support import REDIS_URL, GatedFeedServer, SseEvent, SseReader, finished
+from tests.web.support import SseEvent, SseReader, finished
 from tests.web.test_imports_api import settled
 
 Client = TestClient[Any, Any]
@@ -65,7 +67,7 @@ async def check_live_then_resume(
 
 
 async def test_sse_shows_a_real_import_and_resumes(
-    feeds: GatedFeedServer, app_client: AppClient
+    feeds: FeedServer, app_client: AppClient
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, 11))), validators=False)
     client = await app_client(feeds=(url,), batch_size=3)
@@ -74,7 +76,7 @@ async def test_sse_shows_a_real_import_and_resumes(
 
 
 async def test_sse_through_redis_any_replica_resumes(
-    feeds: GatedFeedServer, app_client: AppClient, aiohttp_client: Any, web_settings: Any,
+    feeds: FeedServer, app_client: AppClient, aiohttp_client: Any, web_settings: Any,
     queue_name: str,
 ) -> None:  # fmt: skip
     url = feeds.put("/feed", rss(items(range(1, 11))), validators=False)
@@ -114,7 +116,7 @@ async def test_keep_alive_comments(app_client: AppClient) -> None:
 
 
 async def test_a_garbage_last_event_id_is_a_fresh_stream(
-    feeds: GatedFeedServer, app_client: AppClient
+    feeds: FeedServer, app_client: AppClient
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, 3))), validators=False)
     client = await app_client(feeds=(url,))

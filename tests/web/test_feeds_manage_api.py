@@ -6,38 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from jobimport.web import keys
 from tests.feedgen import items, rss
+from tests.feedserver import FeedServer
 from tests.web.conftest import TOKEN, AppClient
-from tests.web.support import GatedFeedServer
 from tests.web.test_imports_api import BAD_ITEM, get_json, settled
 
 Client = TestClient[Any, Any]
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 SECRET = "Bearer feed-secret-5f1c2b"
-
-
-class RecordingFeedServer(GatedFeedServer):
-    """Also remembers the headers of the last request to each path."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.last_headers: dict[str, dict[str, str]] = {}
-
-    async def _serve(self, request: web.Request) -> web.StreamResponse:
-        self.last_headers["/" + request.match_info["path"]] = dict(request.headers)
-        return await super()._serve(request)
-
-
-@pytest.fixture
-async def recording(aiohttp_server: Any) -> RecordingFeedServer:
-    server = RecordingFeedServer()
-    running = await aiohttp_server(server.app())
-    server.base_url = str(running.make_url("")).rstrip("/")
-    return server
 
 
 async def send(client: Client, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
@@ -47,11 +26,9 @@ async def send(client: Client, method: str, path: str, body: Any = None, expect:
     return answer
 
 
-async def test_add_list_change_and_delete_a_feed(
-    recording: RecordingFeedServer, app_client: AppClient
-) -> None:
-    configured = recording.put("/configured", rss(items(range(1, 3))))
-    added_url = recording.put("/private", rss(items(range(10, 13))))
+async def test_add_list_change_and_delete_a_feed(feeds: FeedServer, app_client: AppClient) -> None:
+    configured = feeds.put("/configured", rss(items(range(1, 3))))
+    added_url = feeds.put("/private", rss(items(range(10, 13))))
     client = await app_client(feeds=(configured,), admin_token=TOKEN)
     await settled(client, 1)
 
@@ -75,7 +52,7 @@ async def test_add_list_change_and_delete_a_feed(
     resp = await client.post("/api/imports", json={"feeds": [added_url]}, headers=AUTH)
     assert resp.status == 202
     await settled(client, 2)
-    assert recording.last_headers["/private"]["Authorization"] == SECRET
+    assert feeds.headers["/private"][-1]["Authorization"] == SECRET
     assert (await get_json(client, "/api/jobs", feed=added_url))["total"] == 3
 
     changed = await send(client, "PATCH", f"/api/feeds/{added['id']}",
@@ -94,7 +71,7 @@ async def test_add_list_change_and_delete_a_feed(
 
 
 async def test_a_paused_feed_is_skipped_by_cron_but_runs_on_demand(
-    feeds: GatedFeedServer, app_client: AppClient
+    feeds: FeedServer, app_client: AppClient
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, 3))))
     client = await app_client(feeds=(url,))
@@ -117,7 +94,7 @@ async def test_a_paused_feed_is_skipped_by_cron_but_runs_on_demand(
 
 
 async def test_config_feeds_can_be_paused_not_deleted(
-    feeds: GatedFeedServer, app_client: AppClient
+    feeds: FeedServer, app_client: AppClient
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, 3))))
     client = await app_client(feeds=(url,))
@@ -154,9 +131,7 @@ async def test_add_feed_rejects_bad_bodies(
     assert (await get_json(client, "/api/feeds"))["total"] == 0
 
 
-async def test_change_feed_rejects_bad_requests(
-    feeds: GatedFeedServer, app_client: AppClient
-) -> None:
+async def test_change_feed_rejects_bad_requests(feeds: FeedServer, app_client: AppClient) -> None:
     client = await app_client(feeds=(feeds.put("/feed", rss(items(range(1, 2)))),))
     (feed,) = (await get_json(client, "/api/feeds"))["items"]
     path = f"/api/feeds/{feed['id']}"
@@ -179,9 +154,9 @@ async def test_feed_writes_need_the_token(app_client: AppClient) -> None:
 
 
 async def test_preview_reads_a_feed_and_stores_nothing(
-    recording: RecordingFeedServer, app_client: AppClient
+    feeds: FeedServer, app_client: AppClient
 ) -> None:
-    url = recording.put("/big", rss([*items(range(1, 15)), BAD_ITEM]))
+    url = feeds.put("/big", rss([*items(range(1, 15)), BAD_ITEM]))
     client = await app_client(feeds=())
     answer = await send(client, "POST", "/api/feeds/preview",
                         {"url": url, "headers": {"X-Api-Key": "k-123"}})  # fmt: skip
@@ -191,14 +166,14 @@ async def test_preview_reads_a_feed_and_stores_nothing(
     assert [f["reason"] for f in answer["failures"]] == ["missing_title"]
     assert answer["error"] is None
     assert answer["http"]["status"] == 200
-    assert recording.last_headers["/big"]["X-Api-Key"] == "k-123"
+    assert feeds.headers["/big"][-1]["X-Api-Key"] == "k-123"
     assert (await get_json(client, "/api/jobs"))["total"] == 0
     assert (await get_json(client, "/api/imports"))["total"] == 0
     assert (await get_json(client, "/api/feeds"))["total"] == 0
 
 
 async def test_preview_reports_an_unreadable_feed_as_its_error(
-    feeds: GatedFeedServer, app_client: AppClient
+    feeds: FeedServer, app_client: AppClient
 ) -> None:
     client = await app_client(feeds=())
     missing = await send(client, "POST", "/api/feeds/preview", {"url": feeds.base_url + "/nope"})
@@ -210,9 +185,7 @@ async def test_preview_reports_an_unreadable_feed_as_its_error(
     assert part["totalFetched"] == 3
 
 
-async def test_preview_obeys_the_address_rules(
-    feeds: GatedFeedServer, app_client: AppClient
-) -> None:
+async def test_preview_obeys_the_address_rules(feeds: FeedServer, app_client: AppClient) -> None:
     url = feeds.put("/feed", rss(items(range(1, 3))))
     client = await app_client(feeds=(), allow_private_addresses=False)
     literal = await send(client, "POST", "/api/feeds/preview", {"url": url}, expect=400)

@@ -9,8 +9,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from jobimport.web import keys
 from tests.feedgen import items, rss
+from tests.feedserver import FeedServer
+from tests.support import REDIS_URL
 from tests.web.conftest import AppClient
-from tests.web.support import REDIS_URL, GatedFeedServer
 from tests.web.test_imports_api import get_json, settled
 
 BAD_ITEM = "<item><link>https://jobicy.com/jobs/77-x</link><id>77</id></item>"
@@ -81,7 +82,7 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return out
 
 
-async def test_metrics(feeds: GatedFeedServer, app_client: AppClient) -> None:
+async def test_metrics(feeds: FeedServer, app_client: AppClient) -> None:
     good = feeds.put("/good", rss(items(range(1, 6))))
     partial = feeds.put("/partial", rss([*items(range(3, 6)), BAD_ITEM]))
     client = await app_client(feeds=(good, partial, feeds.base_url + "/missing"))

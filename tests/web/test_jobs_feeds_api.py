@@ -8,8 +8,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.feedgen import Item, rss
+from tests.feedserver import FeedServer
 from tests.web.conftest import AppClient
-from tests.web.support import GatedFeedServer
 from tests.web.test_imports_api import get_json, settled
 
 Client = TestClient[Any, Any]
@@ -25,7 +25,7 @@ CATALOGUE = [
 
 
 @pytest.fixture
-async def catalogue(feeds: GatedFeedServer, app_client: AppClient) -> tuple[Client, str, str]:
+async def catalogue(feeds: FeedServer, app_client: AppClient) -> tuple[Client, str, str]:
     first = feeds.put("/all", rss(CATALOGUE))
     second = feeds.put("/design", rss([CATALOGUE[2], Item(id=4, title="Illustrator")]))
     client = await app_client(feeds=(first, second))
@@ -121,7 +121,7 @@ async def test_job_detail_takes_no_parameters(catalogue: tuple[Client, str, str]
     assert body["error"]["details"]["parameter"] == "verbose"
 
 
-async def test_feeds_with_state(feeds: GatedFeedServer, app_client: AppClient) -> None:
+async def test_feeds_with_state(feeds: FeedServer, app_client: AppClient) -> None:
     good = feeds.put("/good", rss(CATALOGUE))
     missing = feeds.base_url + "/missing"
     client = await app_client(feeds=(good, missing))

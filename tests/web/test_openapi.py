@@ -31,6 +31,7 @@ from jobimport.web.api.routes import ROUTES
 from jobimport.web.app import create_app
 from jobimport.web.demo import SAMPLES, samples_app
 from jobimport.web.openapi import build_openapi
+from tests.support import examples
 from tests.web.conftest import TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -129,6 +130,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield server
 
 
+@pytest.mark.slow  # a fuzzer: hundreds of generated requests over a live server
 @pytest.mark.parametrize("mode", ["positive", "negative"])
 def test_api_conforms_to_its_document(live: LiveServer, mode: str) -> None:
     """Every operation, a bounded number of generated requests each (valid ones, then invalid
@@ -149,7 +151,7 @@ def test_api_conforms_to_its_document(live: LiveServer, mode: str) -> None:
 
         @given(case=operation.as_strategy(generation_mode=generation))
         @settings(
-            max_examples=8,
+            max_examples=max(4, examples(8)),  # 4 under `make test-fast`
             deadline=None,
             database=None,
             derandomize=True,  # the same requests on every run: a failure here reproduces

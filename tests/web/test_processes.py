@@ -15,17 +15,10 @@ import aiohttp
 import pytest
 
 from tests.feedgen import items, rss
+from tests.feedserver import FeedServer
+from tests.support import REDIS_URL, free_port, wait_until
 from tests.web.conftest import TOKEN
-from tests.web.support import (
-    REDIS_URL,
-    GatedFeedServer,
-    Proc,
-    SseReader,
-    finished,
-    free_port,
-    wait_http_ok,
-    wait_until,
-)
+from tests.web.support import Proc, SseReader, finished, wait_http_ok
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +33,7 @@ def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 async def test_web_process_streams_the_worker_process_runs(
-    feeds: GatedFeedServer, tmp_path: Path, queue_name: str
+    feeds: FeedServer, tmp_path: Path, queue_name: str
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, 26))))
     port = free_port()
@@ -140,7 +133,7 @@ async def test_split_roles_need_redis(tmp_path: Path, args: list[str]) -> None:
 
 
 async def test_sigterm_exits_quickly_with_a_stream_open_and_an_import_in_flight(
-    feeds: GatedFeedServer, tmp_path: Path
+    feeds: FeedServer, tmp_path: Path
 ) -> None:
     url = feeds.put("/held", rss(items(range(1, 6))))
     gate = feeds.gate("/held")  # the import's fetch stays in flight until after SIGTERM

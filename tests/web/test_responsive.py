@@ -10,8 +10,8 @@ import time
 import pytest
 
 from tests.feedgen import items, rss
+from tests.feedserver import FeedServer
 from tests.web.conftest import AppClient
-from tests.web.support import GatedFeedServer
 from tests.web.test_imports_api import get_json, settled
 
 pytestmark = pytest.mark.slow
@@ -21,7 +21,7 @@ MAX_MEDIAN_S = 0.02
 
 
 async def test_api_answers_while_a_big_feed_imports(
-    feeds: GatedFeedServer, app_client: AppClient
+    feeds: FeedServer, app_client: AppClient
 ) -> None:
     url = feeds.put("/big", rss(items(range(1, ITEMS + 1))))
     client = await app_client(feeds=(url,), batch_size=500, max_feed_bytes=64 * 1024 * 1024)

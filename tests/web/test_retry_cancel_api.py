@@ -9,8 +9,9 @@ from aiohttp.test_utils import TestClient
 
 from jobimport.web import keys
 from tests.feedgen import items, rss
+from tests.feedserver import FeedServer
+from tests.support import wait_until
 from tests.web.conftest import TOKEN, AppClient
-from tests.web.support import GatedFeedServer, wait_until
 from tests.web.test_imports_api import get_json, settled
 
 Client = TestClient[Any, Any]
@@ -25,7 +26,7 @@ async def post(client: Client, path: str, expect: int) -> Any:
 
 
 async def test_retry_starts_a_linked_run_of_the_same_feed(
-    feeds: GatedFeedServer, app_client: AppClient
+    feeds: FeedServer, app_client: AppClient
 ) -> None:
     url = feeds.base_url + "/flaky"  # 404 at first: the run fails
     client = await app_client(feeds=(url,))
@@ -46,7 +47,7 @@ async def test_retry_starts_a_linked_run_of_the_same_feed(
 
 
 async def test_retry_refuses_runs_in_flight_and_busy_feeds(
-    feeds: GatedFeedServer, app_client: AppClient
+    feeds: FeedServer, app_client: AppClient
 ) -> None:
     url = feeds.put("/slow", rss(items(range(1, 3))))
     client = await app_client(feeds=(url,))
@@ -66,7 +67,7 @@ async def test_retry_refuses_runs_in_flight_and_busy_feeds(
 
 
 async def test_cancel_stops_a_running_run_and_keeps_it_cancelled(
-    feeds: GatedFeedServer, app_client: AppClient
+    feeds: FeedServer, app_client: AppClient
 ) -> None:
     url = feeds.put("/slow", rss(items(range(1, 6))))
     gate = feeds.gate("/slow")
@@ -123,7 +124,7 @@ async def test_jobs_status_filter_is_validated(app_client: AppClient) -> None:
 
 
 async def test_cancel_of_a_run_being_closed_says_so(
-    feeds: GatedFeedServer, app_client: AppClient, monkeypatch: pytest.MonkeyPatch
+    feeds: FeedServer, app_client: AppClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """MongoDB refuses to cancel a run whose last batch has claimed its close (it is still in
     flight for a moment); the answer says that, not that the run ended."""

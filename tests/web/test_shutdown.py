@@ -7,14 +7,16 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from jobimport.store import open_store
 from jobimport.store.base import RunQuery
 from jobimport.web import keys
 from tests.feedgen import items, rss
+from tests.feedserver import FeedServer
+from tests.support import wait_until
 from tests.web.conftest import AppClient
-from tests.web.support import GatedFeedServer, wait_until
 from tests.web.test_imports_api import get_json, settled
 
 Client = TestClient[Any, Any]
@@ -25,7 +27,7 @@ async def _value(value: Any) -> Any:
 
 
 async def test_a_running_task_finishes_within_the_grace(
-    feeds: GatedFeedServer, app_client: AppClient
+    feeds: FeedServer, app_client: AppClient
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, 6))))
     gate = feeds.gate("/feed")
@@ -55,8 +57,9 @@ async def _reopen_run(client: Client, run_id: str) -> str:
         await store.close()
 
 
+@pytest.mark.slow  # waits out the real shutdown grace (4 s)
 async def test_a_cut_run_is_completed_at_the_next_start(
-    feeds: GatedFeedServer, app_client: AppClient
+    feeds: FeedServer, app_client: AppClient
 ) -> None:
     url = feeds.put("/feed", rss(items(range(1, 6))))
     gate = feeds.gate("/feed")

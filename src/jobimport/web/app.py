@@ -8,8 +8,10 @@ server's graceful wait is not held up by them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from typing import Any
 
 import aiohttp_jinja2
 import jinja2
@@ -65,18 +67,44 @@ def create_app(
     app[keys.STARTED_AT] = clock()
     app[keys.STREAMS] = set()
     app[keys.METRICS] = Metrics(checked)
-    app[keys.OPENAPI] = build_openapi(ROUTES)
+    app[keys.OPENAPI] = api_document()
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.PackageLoader("jobimport.web", "templates"),
         autoescape=jinja2.select_autoescape(default=True),
         filters={"type_of": type_of},
+        bytecode_cache=_COMPILED_TEMPLATES,
     )
     add_routes(app)
     add_admin_routes(app)
     app.cleanup_ctx.extend(_contexts(checked, clock))
     app.on_shutdown.append(_stop_streams)
     return app
+
+
+@functools.cache
+def api_document() -> dict[str, Any]:
+    """The OpenAPI document of the route table: derived from the code alone, so built once per
+    process (it is only read)."""
+    return build_openapi(ROUTES)
+
+
+class _TemplateCode(jinja2.BytecodeCache):
+    """Compiled templates in memory, shared by every app of the process (keyed on the source,
+    so a changed template compiles again)."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED_TEMPLATES = _TemplateCode()
 
 
 def _contexts(role: Role, clock: Callable[[], datetime]) -> list[CleanupCtx]:
