@@ -4,12 +4,10 @@ test uses (`make test-fast` deselects them, with `slow`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import jinja2
-import jinja2.bccache
 import pytest
 from hypothesis import settings as hypothesis_settings
 
@@ -23,50 +21,6 @@ DATA = Path(__file__).parent / "data"
 # examples of the default profile, which `make test` keeps; tests that set their own count scale
 # it with tests.support.examples.
 hypothesis_settings.register_profile("fast", max_examples=20)
-
-
-class _TemplateCodeCache(jinja2.BytecodeCache):
-    """Compiled templates in memory, for every app of the test process (keyed on the source)."""
-
-    def __init__(self) -> None:
-        self.code: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if bucket.key in self.code:
-            bucket.bytecode_from_string(self.code[bucket.key])
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.code[bucket.key] = bucket.bytecode_to_string()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _app_fixed_costs_once() -> Iterator[None]:
-    """A few hundred tests create an app; what create_app derives from the code alone is derived
-    once per test process: the OpenAPI document of the route table (a tenth of a second; only
-    read; tests/web/test_openapi.py checks build_openapi itself) and the compiled templates (a
-    jinja2 bytecode cache shared by the apps' template environments)."""
-    import aiohttp_jinja2
-
-    from jobimport.web import app
-
-    code_cache = _TemplateCodeCache()
-    setup = aiohttp_jinja2.setup
-
-    def setup_with_cache(*args: Any, **kwargs: Any) -> jinja2.Environment:
-        return setup(*args, bytecode_cache=code_cache, **kwargs)
-
-    build = app.build_openapi
-    built: dict[int, tuple[object, dict[str, Any]]] = {}  # id(routes) → (routes, document)
-
-    def build_once(routes: Any) -> dict[str, Any]:
-        if id(routes) not in built:
-            built[id(routes)] = (routes, build(routes))
-        return built[id(routes)][1]
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(app, "build_openapi", build_once)
-        patch.setattr(aiohttp_jinja2, "setup", setup_with_cache)
-        yield
 
 
 @pytest.fixture
