@@ -4,6 +4,7 @@ API and on the run page."""
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from tests.admin.conftest import AdminClient
 from tests.admin.support import settled
@@ -36,3 +37,6 @@ async def test_a_run_without_leniency_shows_no_warnings(
     (run,) = await settled(client, 1)
     assert run["warnings"] == {}
     assert 'id="warnings-title"' not in await page(client, f"/imports/{run['id']}")
+    history = await page(client, "/")
+    row = history.split(f'data-run-id="{run["id"]}"', 1)[1].split("</tr>", 1)[0]
+    assert re.search(r'data-f="warnings" title="" hidden>0 warnings<', row), row
