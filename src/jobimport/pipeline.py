@@ -131,7 +131,7 @@ class Pipeline:
         self, run: ImportRun, response: FeedResponse, started: float, may_retry: bool
     ) -> ImportRun:
         loop = asyncio.get_running_loop()
-        reader = DocumentReader(run.feed_url)
+        reader = DocumentReader(run.feed_url, charset=response.charset)
         batcher = Batcher(self.settings.batch_size)
         batches = 0
         stream_error: FeedError | None = None
