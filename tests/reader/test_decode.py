@@ -304,7 +304,7 @@ def test_any_bytes_decode_alike_at_every_chunk_size(body: bytes, charset: str | 
     text = whole.feed(body) + whole.close()
     for size in (1, 7):
         pieces = Decoder(charset)
-        chunked = "".join(pieces.feed(body[i : i + size]) for i in range(0, len(body), size))
+        chunked = b"".join(pieces.feed(body[i : i + size]) for i in range(0, len(body), size))
         assert chunked + pieces.close() == text
         assert (pieces.encoding, pieces.replaced) == (whole.encoding, whole.replaced)
     parse_every_way(b"<rss><channel><item><title>" + body, charset)  # never raises

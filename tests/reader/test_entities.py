@@ -6,11 +6,14 @@ must agree on the items, their warnings, the error and the document's warnings.
 
 from __future__ import annotations
 
+import re
+from html.entities import html5
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobimport.reader.entities import EntityRewriter
+from jobimport.reader.entities import MAX_REFERENCE, EntityRewriter
 from jobimport.reader.parse import FeedParser
 from jobimport.reader.raw import RawItem
 from tests.reader.chunked import Outcome, parse_every_way, parse_in
@@ -47,6 +50,8 @@ TEXT_CASES = [
     ("comment-untouched", "a<!-- &nbsp; & <![CDATA[ -->b&amp;", "ab&", set()),
     ("pi-untouched", 'a<?php echo "&nbsp;&"; ?>b', "ab", set()),
     ("cdata-then-entity", "<![CDATA[x]]]]>&nbsp;.", "x]]\xa0.", HTML),
+    ("cdata-with-brackets", "<![CDATA[a]b]]c] ]]]>&nbsp;.", "a]b]]c] ]\xa0.", HTML),
+    ("exclamations", "Apply now! <![CDATA[&nbsp;!]]>!&nbsp;?", "Apply now! &nbsp;!!\xa0?", HTML),
 ]
 
 
@@ -140,11 +145,11 @@ def test_a_short_document_split_at_every_offset() -> None:
 def test_the_rewriter_holds_a_cut_token_until_the_next_chunk() -> None:
     rewriter = EntityRewriter()
 
-    assert rewriter.feed("a &eac") == ("a ", [])
-    assert rewriter.feed("ute; <![CD") == ("&#00233; ", [8])  # as long as `&eacute;`
-    assert rewriter.feed("ATA[&nbsp;]") == ("<![CDATA[&nbsp", [])  # `;]` may start `]]>`
-    assert rewriter.feed("]>&") == (";]]>", [])
-    assert rewriter.close() == ("&amp;", [5])
+    assert rewriter.feed(b"a &eac") == (b"a ", [])
+    assert rewriter.feed(b"ute; <![CD") == (b"&#00233; ", [8])  # as long as `&eacute;`
+    assert rewriter.feed(b"ATA[&nbsp;]") == (b"<![CDATA[&nbsp", [])  # `;]` may start `]]>`
+    assert rewriter.feed(b"]>&") == (b";]]>", [])
+    assert rewriter.close() == (b"&amp;", [5])
 
 
 def test_the_doctype_passes_untouched() -> None:
@@ -153,9 +158,9 @@ def test_the_doctype_passes_untouched() -> None:
         "[<!-- it's & > --><?pi & > ?><!ELEMENT rss ANY><!ATTLIST rss v CDATA '>&amp;'>]>"
     )
     rewriter = EntityRewriter()
-    text, marks = rewriter.feed(prologue + "<rss>&nbsp;</rss>")
+    data, marks = rewriter.feed(f"{prologue}<rss>&nbsp;</rss>".encode())
 
-    assert text == prologue + "<rss>&#160;</rss>"
+    assert data == f"{prologue}<rss>&#160;</rss>".encode()
     assert len(marks) == 1
     outcome = parse_every_way(rss("<item><title>&nbsp;&</title></item>", prologue=prologue))
     assert outcome.error is None
@@ -225,6 +230,62 @@ def test_text_cap_counts_decoded_entities() -> None:
     assert small.error is None
 
 
+# -- the rewriter against a plain, whole-text model of it ---------------------------------------
+
+_SECTION = re.compile(rb"<!\[CDATA\[.*?(?:\]\]>|\Z)|<!--.*?(?:-->|\Z)|<\?.*?(?:\?>|\Z)", re.S)
+_AMP = re.compile(rb"&(?:(amp|lt|gt|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+)|([A-Za-z][A-Za-z0-9]*));")
+
+
+def _model(data: bytes) -> bytes:
+    """What EntityRewriter should give for a whole text without a DOCTYPE."""
+
+    def text(part: bytes) -> bytes:
+        out, pos = [], 0
+        while (found := part.find(b"&", pos)) >= 0:
+            out.append(part[pos:found])
+            ref = _AMP.match(part, found)
+            if ref and ref.end() - found <= MAX_REFERENCE and ref.group(1):
+                out.append(ref.group())
+            elif ref and ref.end() - found <= MAX_REFERENCE and f"{ref[2].decode()};" in html5:
+                chars = html5[f"{ref[2].decode()};"]
+                out.append("".join(f"&#{ord(c)};" for c in chars).encode())
+            else:
+                out.append(b"&amp;")
+                ref = None
+            pos = ref.end() if ref else found + 1
+        return b"".join([*out, part[pos:]])
+
+    out, pos = [], 0
+    for section in _SECTION.finditer(data):
+        out += [text(data[pos : section.start()]), section.group()]
+        pos = section.end()
+    return b"".join([*out, text(data[pos:])])
+
+
+FRAGMENTS = [
+    "a", " ", "&", "&amp;", "&lt;", "&#233;", "&#x41;", "&#", "&nbsp;", "&eacute;",
+    "&NotEqualTilde;", "&foo;", "&copy", ";", "<", "<!", "<![CDATA[", "]]>", "]", "<!--", "-->",
+    "-", "<?", "?>", "?", "!", "é", "<b>", "</b>",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=30), st.lists(st.integers(1, 12), min_size=1))
+def test_the_rewriter_matches_its_model_at_any_cuts(pieces: list[str], sizes: list[int]) -> None:
+    data = "".join(pieces).encode()
+    expected = _model(data)
+    rewriter, out, start = EntityRewriter(), [], 0
+    for size in sizes * (len(data) // len(sizes) + 1):
+        if start >= len(data):
+            break
+        out.append(rewriter.feed(data[start : start + size])[0])
+        start += size
+    out.append(rewriter.close()[0])
+    got = b"".join(out)
+    numeric = re.compile(rb"&#0*([0-9]+);")  # zero-padded or not: the same reference
+    assert numeric.sub(rb"&#\1;", got) == numeric.sub(rb"&#\1;", expected)
+
+
 # -- any mix of these shapes --------------------------------------------------------------------
 
 PIECES = [
@@ -248,7 +309,10 @@ PIECES = [
     "<b>bold</b>",
     "<?pi & ?>",
     "]]",
+    "]",
     ";",
+    "!",
+    "?x",
     "<",  # not well-formed: must fail the same way at every chunk size
 ]
 text_of = st.lists(st.sampled_from(PIECES), max_size=8).map("".join)

@@ -1,4 +1,4 @@
-"""Body bytes to text: the encoding chosen as RFC 7303 orders it, labels read as browsers read them.
+"""Body bytes to UTF-8: the encoding chosen as RFC 7303 orders it, labels read as browsers do.
 
 The order (DESIGN §4): a byte-order mark, then the `charset` of the HTTP Content-Type, then the
 XML declaration, then UTF-8 if the first `SNIFF_BYTES` are valid UTF-8 and windows-1252 if not.
@@ -6,7 +6,7 @@ Labels resolve by the WHATWG Encoding Standard, so `iso-8859-1` and `us-ascii` d
 windows-1252 and curly quotes survive. XML cannot hold NUL, so a NUL among the first two bytes
 means UTF-16 without a BOM whatever a label says, and a UTF-16 label on bytes without one is
 ignored. Bytes invalid in the chosen encoding become U+FFFD (`replaced` notes it): decoding never
-ends a document.
+ends a document. UTF-8 and ASCII pass through as they are once checked, the common case.
 """
 
 from __future__ import annotations
@@ -124,12 +124,12 @@ def resolve_label(label: str | None) -> str | None:
 
 
 class Decoder:
-    """Incremental bytes → str for one document; `charset` is the HTTP Content-Type's, if any.
+    """Incremental bytes → UTF-8 for one document; `charset` is the HTTP Content-Type's, if any.
 
     Holds the first bytes until the encoding can be chosen (a few bytes with a BOM, a charset or
     a declaration; `SNIFF_BYTES` with none of them), then decodes each chunk as it comes. While
     the choice waits for `SNIFF_BYTES`, the bytes up to the first non-ASCII one are given out
-    already: they read alike in UTF-8 and windows-1252. The BOM is dropped from the text.
+    already: they read alike in UTF-8 and windows-1252. The BOM is dropped.
     """
 
     def __init__(self, charset: str | None = None) -> None:
@@ -141,38 +141,38 @@ class Decoder:
         self._head = bytearray()
         self._given = 0  # bytes of the head already given out as ASCII text
         self._undeclared = False  # no BOM, charset or declaration: only the UTF-8 test is left
-        self._decode: Callable[[bytes, bool], str] | None = None
+        self._decode: Callable[[bytes, bool], bytes] | None = None
 
-    def feed(self, data: bytes) -> str:
+    def feed(self, data: bytes) -> bytes:
         if self._decode is None:
             self._head += data
             if not self._choose(final=False):
-                return self._ascii_run() if self._undeclared else ""
+                return self._ascii_run() if self._undeclared else b""
             data = self._take_head()
         return self._run(data, False)
 
-    def close(self) -> str:
-        """The text of the bytes still held: the last, possibly incomplete, character included."""
+    def close(self) -> bytes:
+        """The bytes still held, as UTF-8: the last, possibly incomplete, character included."""
         data = b""
         if self._decode is None:
             self._choose(final=True)
             data = self._take_head()
         return self._run(data, True)
 
-    def _run(self, data: bytes, final: bool) -> str:
+    def _run(self, data: bytes, final: bool) -> bytes:
         decode = self._decode
         assert decode is not None
         _seen.hit = False
-        text = decode(data, final)
+        utf8 = decode(data, final)
         if _seen.hit:
             self.replaced = True
-        return text
+        return utf8
 
-    def _ascii_run(self) -> str:
+    def _ascii_run(self) -> bytes:
         head, start = self._head, self._given
         found = _NON_ASCII.search(head, start)
         self._given = end = len(head) if found is None else found.start()
-        return head[start:end].decode("ascii")
+        return bytes(head[start:end])
 
     def _take_head(self) -> bytes:
         data = bytes(self._head[self._given :])
@@ -236,17 +236,52 @@ def _utf8_or_1252(head: bytes) -> str:
     return "utf-8"
 
 
-def _decoder(encoding: str) -> Callable[[bytes, bool], str]:
+def _decoder(encoding: str) -> Callable[[bytes, bool], bytes]:
+    """A function of (bytes, whether they are the last) → UTF-8 for `encoding`."""
+    if encoding == "utf-8":
+        return _Utf8()
     codec = _CODECS.get(encoding, encoding)
     if encoding in _MULTI_BYTE or encoding in _UTF16:
-        return codecs.getincrementaldecoder(codec)(_HANDLER).decode
+        incremental = codecs.getincrementaldecoder(codec)(_HANDLER).decode
+
+        def decode(data: bytes, final: bool) -> bytes:
+            return incremental(data, final).encode()
+
+        return decode
     table = _single_byte_table(encoding, codec)
     charmap_decode = codecs.charmap_decode
 
-    def decode(data: bytes, final: bool) -> str:
-        return charmap_decode(data, _HANDLER, table)[0]
+    def decode_single(data: bytes, final: bool) -> bytes:
+        # Every WHATWG single-byte encoding keeps ASCII as it is.
+        return data if data.isascii() else charmap_decode(data, _HANDLER, table)[0].encode()
 
-    return decode
+    return decode_single
+
+
+class _Utf8:
+    """UTF-8 checked and passed through, a character cut at the end held for the next chunk;
+    decoded and encoded again only when it holds invalid bytes."""
+
+    __slots__ = ("_rest",)
+
+    def __init__(self) -> None:
+        self._rest = b""
+
+    def __call__(self, data: bytes, final: bool) -> bytes:
+        if self._rest:
+            data, self._rest = self._rest + data, b""
+        if data.isascii():
+            return data
+        try:
+            used = codecs.utf_8_decode(data, "strict", final)[1]
+        except UnicodeDecodeError:
+            text, used = codecs.utf_8_decode(data, _HANDLER, final)
+            self._rest = data[used:]
+            return text.encode()
+        if used < len(data):
+            self._rest = data[used:]
+            return data[:used]
+        return data
 
 
 @functools.cache

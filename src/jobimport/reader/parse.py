@@ -128,9 +128,11 @@ class FeedParser:
         parser = self._parser
         if parser is None or not chunk:
             return []
+        if not isinstance(chunk, bytes):  # bytearray, memoryview
+            chunk = bytes(chunk)
         self._fed += len(chunk)
-        text = self._decoder.feed(chunk)
-        return self._push(parser, *self._entities.feed(text)) if text else []
+        data = self._decoder.feed(chunk)
+        return self._push(parser, *self._entities.feed(data)) if data else []
 
     def close(self) -> list[RawItem]:
         """End of document: return the last items. Never raises for bad input."""
@@ -138,8 +140,8 @@ class FeedParser:
         if parser is None:
             return []
         items = []
-        if text := self._decoder.close():
-            items += self._push(parser, *self._entities.feed(text))
+        if data := self._decoder.close():
+            items += self._push(parser, *self._entities.feed(data))
         if self.error is None:
             items += self._push(parser, *self._entities.close())
         if self.error is None:
@@ -147,36 +149,36 @@ class FeedParser:
         self._parser = None
         return items
 
-    def _push(self, parser: etree.XMLPullParser, text: str, marks: list[int]) -> list[RawItem]:
-        """Feed lxml `text`, stopping at each rewrite (`marks`) to learn whose it is. After the
-        first, the item can change only where the text in between holds `item`."""
-        if not text:
+    def _push(self, parser: etree.XMLPullParser, data: bytes, marks: list[int]) -> list[RawItem]:
+        """Feed lxml `data` (UTF-8), stopping at each rewrite (`marks`) to learn whose it is.
+        After the first, the item can change only where the bytes in between hold `item`."""
+        if not data:
             return []
         out: list[RawItem] = []
         fed = last = 0
         for mark in marks:
-            if fed and text.find("item", last, mark) < 0:
+            if fed and data.find(b"item", last, mark) < 0:
                 last = mark
                 continue
-            out += self._step(parser, parser.feed, text[fed:mark].encode())
+            out += self._step(parser, parser.feed, data[fed:mark])
             if self.error is not None:
                 return out
             fed = last = mark
             if self._in_item:
                 self._warn_item(HTML_ENTITY)
-            elif self._ends_in_tag(text, mark):
+            elif self._ends_in_tag(data, mark):
                 self._tag_rewritten = True  # the tag's start event tells whose it is
             else:
                 self._document_warnings.add(HTML_ENTITY)
-        if fed < len(text):
-            out += self._step(parser, parser.feed, text[fed:].encode() if fed else text.encode())
-        self._in_tag = self._ends_in_tag(text, len(text))
+        if fed < len(data):
+            out += self._step(parser, parser.feed, data[fed:] if fed else data)
+        self._in_tag = self._ends_in_tag(data, len(data))
         return out
 
-    def _ends_in_tag(self, text: str, end: int) -> bool:
-        """Whether `text[:end]` ends inside a tag (an attribute value holding `>` can fool it)."""
-        lt, gt = text.rfind("<", 0, end), text.rfind(">", 0, end)
-        return self._in_tag if lt == gt else lt > gt  # equal: both -1, no tag edge in `text`
+    def _ends_in_tag(self, data: bytes, end: int) -> bool:
+        """Whether `data[:end]` ends inside a tag (an attribute value holding `>` can fool it)."""
+        lt, gt = data.rfind(b"<", 0, end), data.rfind(b">", 0, end)
+        return self._in_tag if lt == gt else lt > gt  # equal: both -1, no tag edge in `data`
 
     def _warn_item(self, reason: str) -> None:
         if self._item_warnings is None:
