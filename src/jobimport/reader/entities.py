@@ -43,8 +43,11 @@ _KNOWN = {
 _REFERENCE = re.compile(rb"&(?:(#)([xX]?)([0-9A-Za-z]{0,64})|([A-Za-z][A-Za-z0-9]{0,64}))(;?)")
 _CDATA, _CDATA_END, _DOCTYPE = b"<![CDATA[", b"]]>", b"<!DOCTYPE"
 _OPENERS = (_CDATA, b"<!--", _DOCTYPE)
+_CUT_TOKENS = (*_OPENERS, b"<?", _CDATA_END)
 _DOCTYPE_TOKEN = re.compile(rb"""["'\[\]>]|<!--|<\?""")
 _HEX = re.compile(rb"[0-9A-Fa-f]+")
+# References `_reference` keeps as they are (MAX_REFERENCE bytes at most).
+_VALID = re.compile(rb"&(?:amp|lt|gt|quot|apos|#[0-9]{1,61}|#x[0-9A-Fa-f]{1,60});")
 _ESCAPED = b"&amp;"
 
 
@@ -68,10 +71,18 @@ class EntityRewriter:
         return self._rewrite(b"", final=True)
 
     def _rewrite(self, data: bytes, *, final: bool) -> tuple[bytes, list[int]]:
-        # The hot path: feeds hold CDATA sections in every item. Single bytes are looked for with
-        # bytes.find (memchr): `&`, `!` and `?` for `<!` and `<?`, `]` for `]]>`; longer needles
-        # and regular expressions cost many times more over a whole document.
         buf = self._carry + data if self._carry else data
+        if (
+            self._doctype is None
+            and (self._closer is None or self._closer is _CDATA_END)
+            and _DOCTYPE not in buf
+            and b"<!--" not in buf
+            and not _has_pi(buf)
+        ):
+            return self._rewrite_cdata_only(buf, final)
+        # A step per construct: single bytes are looked for with bytes.find (memchr): `&`, `!`
+        # and `?` for `<!` and `<?`, `]` for `]]>`; longer needles and regular expressions cost
+        # many times more over a whole document.
         find, startswith = buf.find, buf.startswith
         end = len(buf)
         out: list[bytes] = []
@@ -142,6 +153,54 @@ class EntityRewriter:
         self._carry = buf[keep:]
         return (out[0] if len(out) == 1 else b"".join(out)), marks
 
+    def _rewrite_cdata_only(self, buf: bytes, final: bool) -> tuple[bytes, list[int]]:
+        """_rewrite for the common chunk: no comment, PI or DOCTYPE, only CDATA sections.
+
+        A step per `&` instead of per construct, and one cheap test for the usual `&amp;` or
+        `&#8211;`, which stay wherever they are. Whether any other `&` is in a CDATA section is
+        read backwards from it: from a point `lo` outside any, it is in one exactly when the last
+        `<![CDATA[` before it comes after the last `]]>` (an opener inside a section is text,
+        and any `]]>` ends a section or is stray text)."""
+        find, valid = buf.find, _VALID.match
+        end = len(buf)
+        keep = end if final else _held_tail(buf)
+        out: list[bytes] = []
+        marks: list[int] = []
+        size = done = lo = 0  # lo: a point outside any CDATA section
+        inside = False  # whether keep is in a CDATA section
+        if self._closer is _CDATA_END:
+            found = _cdata_end(buf, 0)
+            inside = found < 0 or found + 3 > keep
+            lo = 0 if inside else found + 3
+        pos = lo
+        while not inside and (amp := find(b"&", pos, keep)) >= 0:
+            if kept := valid(buf, amp):
+                pos = kept.end()
+                continue
+            if _last_opener(buf, lo, amp) > _last_closer(buf, lo, amp):  # in a section: skip it
+                found = _cdata_end(buf, amp)
+                inside = found < 0 or found + 3 > keep
+                lo = pos = found + 3
+                continue
+            replacement, after = _reference(buf, amp, final)
+            if after < 0:
+                keep = amp
+                break
+            if replacement:
+                out.append(buf[done:amp])
+                out.append(replacement)
+                size += amp - done + len(replacement)
+                marks.append(size)
+                done = after
+            lo = pos = after
+        else:
+            if not inside:
+                inside = _last_opener(buf, lo, keep) > _last_closer(buf, lo, keep)
+        self._closer = _CDATA_END if inside else None
+        out.append(buf[done:keep])
+        self._carry = buf[keep:]
+        return (out[0] if len(out) == 1 else b"".join(out)), marks
+
     def _skip(self, buf: bytes, pos: int, final: bool) -> tuple[int, int]:
         """Past the end of the section or DOCTYPE we are in: (where to go on, len(buf)), or
         (-1, the offset from which to hold `buf` back) when it does not end in `buf`."""
@@ -168,6 +227,47 @@ def _cdata_end(buf: bytes, pos: int) -> int:
         if found < 0 or buf.startswith(_CDATA_END, found):
             return found
         pos = found + 1
+
+
+def _last_opener(buf: bytes, lo: int, hi: int) -> int:
+    """Where the last `<![CDATA[` in buf[lo:hi] starts, or -1 (memrchr for `[`, which is rare)."""
+    rfind = buf.rfind
+    while (found := rfind(b"[", lo + 8, hi)) >= 0:
+        if buf[found - 8 : found + 1] == _CDATA:
+            return found - 8
+        hi = found
+    return -1
+
+
+def _last_closer(buf: bytes, lo: int, hi: int) -> int:
+    """Where the last `]]>` in buf[lo:hi] starts, or -1 (memrchr for `>` would stop at every tag:
+    `]` is rare)."""
+    rfind = buf.rfind
+    while (found := rfind(b"]", lo + 1, hi - 1)) >= 0:
+        if buf[found - 1 : found + 2] == _CDATA_END:
+            return found - 1
+        hi = found
+    return -1
+
+
+def _has_pi(buf: bytes) -> bool:
+    """Whether `buf` holds `<?`: memchr for `?` costs less than looking for two bytes."""
+    find, pos = buf.find, 0
+    while (found := find(b"?", pos)) >= 0:
+        if found and buf[found - 1] == 0x3C:
+            return True
+        pos = found + 1
+    return False
+
+
+def _held_tail(buf: bytes) -> int:
+    """Where a token cut by the end of `buf` starts (`<![CD`, `<!-`, `<`, `]]`), else len(buf)."""
+    end = len(buf)
+    for start in range(max(0, end - len(_DOCTYPE) + 1), end):
+        rest = buf[start:]
+        if rest[0] in b"<]" and any(token.startswith(rest) for token in _CUT_TOKENS):
+            return start
+    return end
 
 
 def _cut_opener(buf: bytes, start: int) -> bool:

@@ -1,16 +1,14 @@
 """Streaming, hardened RSS parsing: body chunks in, `RawItem`s out (DESIGN §4).
 
-The bytes are decoded by `decode.Decoder` (BOM, HTTP charset, XML declaration, then UTF-8 or
-windows-1252) and their HTML entities and stray `&` made XML by `entities.EntityRewriter`; lxml's
-pull parser then reads UTF-8 with entities, DTD loading and network off, which stops billion
-laughs, 10 MB text nodes and depth 256. We add entity-declaration refusal and caps on attributes,
-text, depth, prologue and item size. Each completed item and every finished element outside items
-is cleared, so memory stays flat. No recover mode: a body that breaks off is `malformed_xml`. Bad
-input never raises: it sets `FeedParser.error`, keeping the items before it.
-
-Leniency shows: an item's `warnings` hold `html_entity` (a reference or `&` in it was rewritten)
-and `undeclared_prefix` (`atom:link` with no `xmlns:atom`: read, the prefixed name as its local
-name, no namespace); `FeedParser.warnings` has the document-level ones.
+`decode.Decoder` makes the body UTF-8 (BOM, HTTP charset, XML declaration, UTF-8 or windows-1252)
+and `entities.EntityRewriter` its HTML entities and stray `&` XML; lxml's pull parser then reads
+it with entities, DTD loading and network off, which stops billion laughs, 10 MB text nodes and
+depth 256. We add entity-declaration refusal and caps on attributes, text, depth, prologue and
+item size. Completed items and finished elements outside items are cleared: memory stays flat.
+No recover mode: a body that breaks off is `malformed_xml`. Bad input never raises: it sets
+`FeedParser.error`, keeping the items before it. Leniency shows: item `warnings` (`html_entity`,
+`undeclared_prefix`: `atom:link` without `xmlns:atom` is read, named `atom:link`, no namespace)
+and document-level `FeedParser.warnings`.
 """
 
 from __future__ import annotations
