@@ -1,4 +1,5 @@
-"""Parse a document whole and in chunks of 1, 7 and 65536 bytes, and insist on one outcome."""
+"""Parse a document whole and in chunks of 1, 7 and 65536 bytes, and insist on one outcome; and
+small documents to parse."""
 
 from __future__ import annotations
 
@@ -55,3 +56,19 @@ def parse_every_way(doc: bytes, charset: str | None = None) -> Outcome:
     for size in SIZES:
         assert parse_in(doc, size, charset) == whole, f"chunks of {size} bytes differ"
     return whole
+
+
+def doc(title: str, *, declaration: str = "", more: str = "") -> str:
+    return (
+        f"{declaration}<rss><channel><title>Jobs</title>{more}"
+        f"<item><title>{title}</title></item><item><title>next</title></item></channel></rss>"
+    )
+
+
+def raw_doc(title: bytes, *, declaration: str = "", more: str = "") -> bytes:
+    """`doc` in UTF-8 with `title`'s bytes as they are."""
+    return doc("TITLE", declaration=declaration, more=more).encode().replace(b"TITLE", title)
+
+
+def declared(encoding: str) -> str:
+    return f'<?xml version="1.0" encoding="{encoding}"?>\n'
