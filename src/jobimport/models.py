@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -260,6 +260,16 @@ def add_counts(into: Mapping[str, int], more: Mapping[str, int]) -> dict[str, in
     for reason, count in more.items():
         total[reason] = total.get(reason, 0) + count
     return total
+
+
+def count_warnings(entries: Iterable[StagedEntry]) -> dict[str, int]:
+    """Warnings by reason over `entries`: each job counts once per reason it carries."""
+    counts: dict[str, int] = {}
+    for entry in entries:
+        if isinstance(entry, Job):
+            for reason in entry.warnings:
+                counts[reason] = counts.get(reason, 0) + 1
+    return counts
 
 
 def final_status(counts: RunCounts, error: FeedErrorInfo | None) -> RunStatus:

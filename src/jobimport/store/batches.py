@@ -26,15 +26,6 @@ def duplicate_in_feed(job: Job) -> ItemFailure:
     return job_failure(job, ItemFailureReason.DUPLICATE_IN_FEED.value, message)
 
 
-def count_warnings(entries: Sequence[StagedEntry]) -> dict[str, int]:
-    """The batch's warnings by reason: each job counts once per reason it carries."""
-    counts: dict[str, int] = {}
-    for entry in entries:
-        for reason in getattr(entry, "warnings", ()):  # an ItemFailure carries none
-            counts[reason] = counts.get(reason, 0) + 1
-    return counts
-
-
 def fail_entries(entries: Sequence[StagedEntry], reason: str, message: str) -> list[ItemFailure]:
     """The failures `Store.fail_batch` records for a staged batch: each job fails for `reason`
     with `message`; an item that had already failed keeps its own reason and message."""

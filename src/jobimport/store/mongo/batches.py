@@ -25,10 +25,11 @@ from jobimport.models import (
     RunCounts,
     RunStatus,
     StagedEntry,
+    count_warnings,
 )
 from jobimport.store import codec
 from jobimport.store.base import ApplyOutcome
-from jobimport.store.batches import count_warnings, duplicate_in_feed, fail_entries
+from jobimport.store.batches import duplicate_in_feed, fail_entries
 from jobimport.store.mongo.docs import (
     Doc,
     batch_result_doc,

@@ -20,10 +20,11 @@ from jobimport.models import (
     RunCounts,
     StagedEntry,
     add_counts,
+    count_warnings,
 )
 from jobimport.store import codec
 from jobimport.store.base import ApplyOutcome
-from jobimport.store.batches import count_warnings, duplicate_in_feed, fail_entries
+from jobimport.store.batches import duplicate_in_feed, fail_entries
 from jobimport.store.sqlite import queries as q
 from jobimport.store.sqlite.jobs import upsert_job
 from jobimport.store.sqlite.runs import known_run, maybe_close
