@@ -214,3 +214,23 @@ async def test_refused_private_address_is_ssrf_refused(
     assert run.error is not None
     assert run.error.reason == "ssrf_refused"
     assert feeds.hits.get("/feed") is None
+
+
+async def test_leniencies_import_and_are_counted_as_warnings_not_failures(
+    feeds: FeedServer, pipeline: Pipeline
+) -> None:
+    """An HTML entity, an unreadable date and a byte that is not UTF-8: every item imports,
+    the run succeeds, and its warnings say what was forgiven (items once per reason, the
+    document's encoding once)."""
+    listed = items(range(1, 6))
+    listed[0] = listed[0].with_(title="Caf&eacute;&nbsp;lead")
+    listed[1] = listed[1].with_(pub_date="next Tuesday-ish", title="Ops &mdash; &nbsp;on call")
+    listed[2] = listed[2].with_(pub_date="someday")
+    body = rss(listed).replace(b"Teaser of job 4", b"Teaser of job 4 \xff")
+    run = await import_inline(pipeline, feeds.put("/lenient", body))
+    check_invariants(run)
+    assert run.status is RunStatus.SUCCEEDED
+    assert (run.counts.new, run.counts.failed) == (5, 0)
+    assert run.warnings == {"html_entity": 2, "date_unparsed": 2, "encoding_replaced": 1}
+    page = await pipeline.store.list_jobs(JobQuery(text="lead"))
+    assert [record.job.title for record in page.items] == ["Café lead"]  # a title is plain text

@@ -44,6 +44,7 @@ FULL = ImportRun(
         ItemFailure(reason="invalid_date", message="bad date"),
     ),
     failure_counts={"missing_title": 1, "invalid_date": 1},
+    warnings={"date_unparsed": 2, "encoding_replaced": 1},
     error=FeedErrorInfo(
         reason="malformed_xml",
         message='unexpected "&" in text',
@@ -129,6 +130,10 @@ CLI_JSON = """\
       "missing_title": 1,
       "invalid_date": 1
     },
+    "warnings": {
+      "date_unparsed": 2,
+      "encoding_replaced": 1
+    },
     "error": {
       "reason": "malformed_xml",
       "message": "unexpected \\"&\\" in text",
@@ -172,6 +177,7 @@ CLI_JSON = """\
     "expiredJobs": 0,
     "failures": [],
     "failureCounts": {},
+    "warnings": {},
     "error": null,
     "http": null,
     "batchesTotal": null,
@@ -199,6 +205,7 @@ CLI_JSON = """\
     "expiredJobs": 0,
     "failures": [],
     "failureCounts": {},
+    "warnings": {},
     "error": {
       "reason": "http_5xx",
       "message": "503",
@@ -245,7 +252,7 @@ BARE_EVENT = (
     '"status":"queued","trigger":"cli","createdAt":"2026-01-02T03:04:05","startedAt":null,'
     '"finishedAt":null,"durationMs":null,"totalFetched":0,"totalImported":0,"newJobs":0,'
     '"updatedJobs":0,"unchangedJobs":0,"failedJobs":0,"expiredJobs":0,"failures":[],'
-    '"failureCounts":{},"error":null,"http":null,"batchesTotal":null,"batchesDone":0,'
+    '"failureCounts":{},"warnings":{},"error":null,"http":null,"batchesTotal":null,"batchesDone":0,'
     '"updatedAt":null,"attempts":0,"requeues":0,"retryOf":null}}'
 )
 
@@ -258,7 +265,8 @@ FULL_RUN = (
     '"message":"item has no <title> \\u2014 skipped","position":0,"identity":"jobicy:42",'
     '"url":"https://jobs.example.test/42","title":"Ing\\u00e9nieur"},{"reason":"invalid_date",'
     '"message":"bad date","position":null,"identity":null,"url":null,"title":null}],'
-    '"failureCounts":{"missing_title":1,"invalid_date":1},"error":{"reason":"malformed_xml",'
+    '"failureCounts":{"missing_title":1,"invalid_date":1},'
+    '"warnings":{"date_unparsed":2,"encoding_replaced":1},"error":{"reason":"malformed_xml",'
     '"message":"unexpected \\"&\\" in text","status":200,"line":38,"column":3,"retryAfterS":1.5},'
     '"http":{"status":200,"notModified":false,"bytes":123456,"etag":"W/\\"abc\\"",'
     '"lastModified":"Fri, 02 Jan 2026 03:04:05 GMT","finalUrl":"https://jobs.example.test/feed",'

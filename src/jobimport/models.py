@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -54,11 +54,21 @@ class ItemFailureReason(StrEnum):
 
     MISSING_TITLE = "missing_title"
     INVALID_URL = "invalid_url"
-    INVALID_DATE = "invalid_date"
+    INVALID_DATE = "invalid_date"  # no longer produced (now a warning); old import logs have it
     DUPLICATE_IN_FEED = "duplicate_in_feed"
     TOO_LARGE = "too_large"
     STORE_ERROR = "store_error"
     LOST = "lost"
+
+
+class WarningReason(StrEnum):
+    """A leniency an item was imported with: it still imports, and the run counts it once per
+    reason per item. A warning is never a failure."""
+
+    DATE_UNPARSED = "date_unparsed"  # a date was present but unreadable: published_at is null
+    ENCODING_REPLACED = "encoding_replaced"  # undecodable bytes were replaced (U+FFFD)
+    HTML_ENTITY = "html_entity"  # an HTML entity XML does not define was read as its character
+    UNDECLARED_PREFIX = "undeclared_prefix"  # an element used a namespace prefix never declared
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +78,10 @@ class Job:
     Text fields are plain text; `description_html` is sanitized HTML safe to show;
     `description_text` is its plain-text copy for search. `content_hash` covers every field a
     reader sees.
+
+    `warnings` are the `WarningReason` values of the leniencies the item was read with, each at
+    most once, sorted. They describe the import, not the job: not in the content hash, not stored
+    with the job (only staged batches keep them, for their run's counts), not compared by `==`.
     """
 
     source: str
@@ -86,6 +100,7 @@ class Job:
     published_at: datetime | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     position: int = 0
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def identity(self) -> str:
@@ -196,6 +211,8 @@ class BatchResult:
     n: int
     counts: RunCounts
     failures: tuple[ItemFailure, ...] = ()
+    warnings: dict[str, int] = field(default_factory=dict, hash=False)
+    """Leniencies by reason (WarningReason): how many of the batch's jobs needed each."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +237,9 @@ class ImportRun:
     updated_at: datetime | None = None
     requeues: int = 0
     retry_of: str | None = None
+    warnings: dict[str, int] = field(default_factory=dict)
+    """Leniencies by reason (WarningReason): items count once per reason, the document's own
+    (its encoding) once per run. Never failures: a run with only warnings succeeds."""
 
     @property
     def staged(self) -> bool:
@@ -232,6 +252,24 @@ class ImportRun:
         if self.started_at is None or self.finished_at is None:
             return None
         return int((self.finished_at - self.started_at).total_seconds() * 1000)
+
+
+def add_counts(into: Mapping[str, int], more: Mapping[str, int]) -> dict[str, int]:
+    """Two maps of counts by reason, added."""
+    total = dict(into)
+    for reason, count in more.items():
+        total[reason] = total.get(reason, 0) + count
+    return total
+
+
+def count_warnings(entries: Iterable[StagedEntry]) -> dict[str, int]:
+    """Warnings by reason over `entries`: each job counts once per reason it carries."""
+    counts: dict[str, int] = {}
+    for entry in entries:
+        if isinstance(entry, Job):
+            for reason in entry.warnings:
+                counts[reason] = counts.get(reason, 0) + 1
+    return counts
 
 
 def final_status(counts: RunCounts, error: FeedErrorInfo | None) -> RunStatus:

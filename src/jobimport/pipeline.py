@@ -123,7 +123,7 @@ class Pipeline:
         self, run: ImportRun, response: FeedResponse, started: float, may_retry: bool
     ) -> ImportRun:
         loop = asyncio.get_running_loop()
-        reader = DocumentReader(run.feed_url)
+        reader = DocumentReader(run.feed_url, charset=response.charset)
         batcher = Batcher(self.settings.batch_size)
         batches = 0
         stream_error: FeedError | None = None
@@ -162,7 +162,9 @@ class Pipeline:
                 run.id, RunStatus.FAILED, error=error, fetch=info
             )
             return await self._closed_early(run, closed)
-        fetched = await self.store.mark_run_staged(run.id, batches, fetch=info, error=error)
+        fetched = await self.store.mark_run_staged(
+            run.id, batches, fetch=info, error=error, warnings=reader.warnings
+        )
         log.info("feed staged", batches=batches, bytes=info.bytes, duration_ms=info.duration_ms)
         if fetched.status is RunStatus.CANCELLED:
             return fetched  # whoever cancelled it announced it

@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from jobimport.errors import FeedError
-from jobimport.models import FeedErrorInfo, FetchInfo, ItemFailure, Job
+from jobimport.models import (
+    FeedErrorInfo,
+    FetchInfo,
+    ItemFailure,
+    Job,
+    add_counts,
+    count_warnings,
+)
 from jobimport.reader.document import DocumentReader
 from jobimport.reader.fetch import open_feed
 from jobimport.settings import Settings
@@ -37,8 +44,11 @@ class FeedPreview:
     failures: list[ItemFailure] = field(default_factory=list)
     error: FeedErrorInfo | None = None
     fetch: FetchInfo | None = None
+    warnings: dict[str, int] = field(default_factory=dict)
+    """Leniencies by reason, counted as an import counts them (models.ImportRun.warnings)."""
 
     def take(self, entries: list[Job | ItemFailure]) -> None:
+        self.warnings = add_counts(self.warnings, count_warnings(entries))
         for entry in entries:
             self.total += 1
             if isinstance(entry, ItemFailure):
@@ -61,7 +71,7 @@ async def preview_feed(
     loop = asyncio.get_running_loop()
     try:
         async with open_feed(session, url, settings, extra_headers=headers) as response:
-            reader = DocumentReader(url)
+            reader = DocumentReader(url, charset=response.charset)
             # One thread per document: lxml parsers must not hop between threads mid-document.
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="preview") as executor:
                 try:
@@ -72,6 +82,7 @@ async def preview_feed(
                 preview.take(await loop.run_in_executor(executor, reader.close))
             if preview.error is None and reader.error is not None:
                 preview.error = reader.error.info
+            preview.warnings = add_counts(preview.warnings, reader.warnings)
             preview.fetch = response.info(int((time.monotonic() - started) * 1000))
     except FeedError as exc:
         preview.error = exc.info

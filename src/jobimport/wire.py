@@ -87,6 +87,10 @@ class ImportLog(BaseModel):
     expiredJobs: int = Field(description="Jobs this run expired (missing from the feed).")
     failures: list[FailureOut]
     failureCounts: dict[str, int]
+    warnings: dict[str, int] = Field(
+        description="Leniencies by reason (`date_unparsed`, `encoding_replaced`, …): an item "
+        "counts once per reason, the document's own once. Never failures."
+    )
     error: FeedErrorOut | None
     http: HttpOut | None
     batchesTotal: int | None
@@ -132,6 +136,7 @@ def _run_fields(run: ImportRun) -> dict[str, Any]:
         "failedJobs": counts.failed,
         "expiredJobs": counts.expired,
         "failureCounts": dict(run.failure_counts),
+        "warnings": dict(run.warnings),
         "error": None if run.error is None else FeedErrorOut.of(run.error),
         "http": None if run.fetch is None else HttpOut.of(run.fetch),
         "batchesTotal": run.batches_total,

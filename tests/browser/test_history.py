@@ -230,6 +230,33 @@ async def test_live_badges_show_the_servers_labels(
     ]
 
 
+async def test_live_rows_show_the_runs_warnings(
+    page: Page, feeds: FeedServer, start_app: StartApp
+) -> None:
+    live = await start_app(feeds=(feeds.put("/one", rss(items(range(1, 3)))),))
+    (run,) = await settled(live.client, 1)
+    await page.goto(live.url(), wait_until="load")
+    got = await page.evaluate(
+        """async (run) => {
+            const { fillRun } = await import("/static/js/common.js");
+            const template = document.getElementById("run-row-template");
+            const cases = [{}, { date_unparsed: 1 }, { html_entity: 2, date_unparsed: 1 }];
+            return cases.map((warnings) => {
+                const row = template.content.firstElementChild.cloneNode(true);
+                fillRun(row, { ...run, warnings });
+                const note = row.querySelector('[data-f="warnings"]');
+                return [note.hidden, note.textContent, note.title];
+            });
+        }""",
+        run,
+    )
+    assert got == [
+        [True, "0 warnings", ""],
+        [False, "1 warning", "date_unparsed: 1"],
+        [False, "3 warnings", "date_unparsed: 1, html_entity: 2"],
+    ]
+
+
 async def start_import(live: Live, url: str) -> str:
     async with live.client.post("/api/imports", json={"feeds": [url]}) as resp:
         assert resp.status == 202

@@ -166,10 +166,23 @@ async def test_preview_reads_a_feed_and_stores_nothing(
     assert [f["reason"] for f in answer["failures"]] == ["missing_title"]
     assert answer["error"] is None
     assert answer["http"]["status"] == 200
+    assert answer["warnings"] == {}
     assert feeds.headers["/big"][-1]["X-Api-Key"] == "k-123"
     assert (await get_json(client, "/api/jobs"))["total"] == 0
     assert (await get_json(client, "/api/imports"))["total"] == 0
     assert (await get_json(client, "/api/feeds"))["total"] == 0
+
+
+async def test_preview_counts_warnings_as_an_import_would(
+    feeds: FeedServer, app_client: AppClient
+) -> None:
+    listed = items(range(1, 4))
+    listed[0] = listed[0].with_(pub_date="whenever", title="Senior&nbsp;dev")
+    url = feeds.put("/lenient", rss(listed).replace(b"Teaser of job 3", b"Teaser \xfe"))
+    client = await app_client(feeds=())
+    answer = await send(client, "POST", "/api/feeds/preview", {"url": url})
+    assert (answer["totalFetched"], answer["failedJobs"]) == (3, 0)
+    assert answer["warnings"] == {"date_unparsed": 1, "html_entity": 1, "encoding_replaced": 1}
 
 
 async def test_preview_reports_an_unreadable_feed_as_its_error(

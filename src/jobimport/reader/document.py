@@ -10,10 +10,13 @@ from jobimport.reader.parse import FeedParser
 
 
 class DocumentReader:
-    """Parses and normalizes one document, chunk by chunk. Runs in a worker thread: CPU-bound."""
+    """Parses and normalizes one document, chunk by chunk. Runs in a worker thread: CPU-bound.
 
-    def __init__(self, feed_url: str) -> None:
-        self._parser = FeedParser()
+    `charset` is the one the HTTP Content-Type names (`FeedResponse.charset`), if any: it
+    outranks the document's XML declaration."""
+
+    def __init__(self, feed_url: str, *, charset: str | None = None) -> None:
+        self._parser = FeedParser(charset=charset)
         self._normalize = Normalizer(feed_url)
 
     def feed(self, chunk: bytes) -> list[StagedEntry]:
@@ -25,3 +28,9 @@ class DocumentReader:
     @property
     def error(self) -> FeedError | None:
         return self._parser.error
+
+    @property
+    def warnings(self) -> dict[str, int]:
+        """Document-level warnings (`models.WarningReason` values), each counted once:
+        `encoding_replaced`, and `html_entity` / `undeclared_prefix` met outside items."""
+        return self._parser.warnings

@@ -26,7 +26,7 @@ from jobimport.errors import FeedError
 from jobimport.models import FeedErrorInfo, FeedFailureReason, FetchInfo
 from jobimport.reader.httperrors import blocked, network_error, status_error, total_timeout
 from jobimport.reader.netguard import GuardedResolver, check_url, url_guard
-from jobimport.reader.sniff import challenge_marker, not_xml_reason
+from jobimport.reader.sniff import challenge_marker, charset_of, not_xml_reason
 from jobimport.settings import Settings
 
 CHUNK_SIZE = 64 * 1024
@@ -112,6 +112,12 @@ class FeedResponse:
         self._body = body
         self._first = first
         self._started = False
+
+    @property
+    def charset(self) -> str | None:
+        """The charset the Content-Type names, for `DocumentReader(..., charset=...)`: it
+        outranks the body's XML declaration (RFC 7303)."""
+        return charset_of(self.content_type)
 
     @property
     def bytes_read(self) -> int:

@@ -2,16 +2,20 @@
 
 One `Normalizer` per document (and per thread): it resolves links against that document's feed
 URL and remembers the identities it produced, so a repeat fails as `duplicate_in_feed`. Nothing
-here raises for any input; an unusable item becomes an `ItemFailure` with a reason code.
+here raises for any input; an unusable item becomes an `ItemFailure` with a reason code. A date
+that is present but unreadable does not fail its item: the job has no `published_at` and carries
+the warning `date_unparsed` (`Job.warnings`).
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
-from jobimport.models import ItemFailure, ItemFailureReason, Job
+from jobimport.models import ItemFailure, ItemFailureReason, Job, WarningReason
 from jobimport.reader import markup
 from jobimport.reader.dates import parse_date
 from jobimport.reader.identity import content_hash, content_hash_of, external_id
@@ -107,8 +111,7 @@ class Normalizer:
                 company, location = split
                 description = ""  # it was only the institution and place
         link, url, guid = self._locate(fields)
-        date_text = _text(fields, "pubDate").strip() or _text(fields, "dc:date").strip()
-        published_at = parse_date(date_text) if date_text else None
+        published_at, date_unparsed = _published(fields)
 
         job_key = external_id(
             self.source,
@@ -136,8 +139,6 @@ class Normalizer:
             return failure(
                 ItemFailureReason.INVALID_URL, f"link {_show(link)} is not a usable http(s) URL"
             )
-        if published_at is None and date_text:
-            return failure(ItemFailureReason.INVALID_DATE, f"date {_show(date_text)} unreadable")
         if identity in self._seen:
             return failure(
                 ItemFailureReason.DUPLICATE_IN_FEED, f"{identity} appeared earlier in this feed"
@@ -150,6 +151,7 @@ class Normalizer:
         job_type = _first_text(fields, "job_listing:job_type")
         categories = _categories(fields)
         logo_url = self._logo(fields)
+        warnings = _warnings(raw, date_unparsed=date_unparsed)
         content: dict[str, Any] = {
             "title": title,
             "company": company,
@@ -169,6 +171,7 @@ class Normalizer:
             description_text=description_text,
             raw=raw.to_json(),
             position=raw.position,
+            warnings=warnings,
             **content,
         )
 
@@ -305,6 +308,35 @@ def _categories(fields: _Fields) -> tuple[str, ...]:
                 key = name.casefold()
                 found[key] = min(found.get(key, name), name)
     return tuple(found[key] for key in sorted(found))
+
+
+def _published(fields: _Fields) -> tuple[datetime | None, bool]:
+    """(published_at, whether a date was present but unreadable). `pubDate` first, then
+    `dc:date`: a readable one of them is used even when the other is not."""
+    unreadable = False
+    for key in ("pubDate", "dc:date"):
+        text = _text(fields, key).strip()
+        if text:
+            published = parse_date(text)
+            if published is not None:
+                return published, False
+            unreadable = True
+    return None, unreadable
+
+
+def _warnings(raw: RawItem, *, date_unparsed: bool) -> tuple[str, ...]:
+    """The item's leniencies: the parser's (`RawItem.warnings`), and `date_unparsed` for a date
+    that is present but unreadable (the job imports with no `published_at`). Each reason once,
+    sorted, so the same item always gives the same tuple."""
+    # `RawItem.warnings` (a frozenset of WarningReason values) is being added by the parser's
+    # change; getattr reads it once it exists and nothing before.
+    parsed: Collection[str] = getattr(raw, "warnings", ())
+    if not parsed and not date_unparsed:
+        return ()
+    reasons = set(parsed)
+    if date_unparsed:
+        reasons.add(WarningReason.DATE_UNPARSED.value)
+    return tuple(sorted(reasons))
 
 
 def _is_permalink(guid: RawElement) -> bool:

@@ -1,30 +1,47 @@
-"""Streaming, hardened RSS parsing: decoded body chunks in, `RawItem`s out (DESIGN §4).
+"""Streaming, hardened RSS parsing: body chunks in, `RawItem`s out (DESIGN §4).
 
-lxml's pull parser with entities, DTD loading and network off stops billion laughs, 10 MB text
-nodes and depth 256; we add entity-declaration refusal and caps on attributes, text, depth, prologue
-and item size. Each completed item and every finished element outside items is cleared, so memory
-stays flat. Bad input never raises: it sets `FeedParser.error`, keeping the items before it.
+`decode.Decoder` makes the body UTF-8 (BOM, HTTP charset, XML declaration, UTF-8 or windows-1252)
+and `entities.EntityRewriter` its HTML entities and stray `&` XML; lxml's pull parser then reads
+it with entities, DTD loading and network off, which stops billion laughs, 10 MB text nodes and
+depth 256. We add entity-declaration refusal and caps on attributes, text, depth, prologue and
+item size. Completed items and finished elements outside items are cleared: memory stays flat.
+No recover mode: a body that breaks off is `malformed_xml`. Bad input never raises: it sets
+`FeedParser.error`, keeping the items before it. Leniency shows: item `warnings` (`html_entity`,
+`undeclared_prefix`: `atom:link` without `xmlns:atom` is read, named `atom:link`, no namespace)
+and document-level `FeedParser.warnings`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 from collections.abc import Callable, Iterable, Iterator
-from html.entities import html5
 from typing import Any, cast
 
 from lxml import etree
 
 from jobimport.errors import FeedError
 from jobimport.models import FeedErrorInfo, FeedFailureReason
+from jobimport.reader.decode import ENCODING_REPLACED, Decoder
+from jobimport.reader.entities import HTML_ENTITY, EntityRewriter
 from jobimport.reader.raw import RawElement, RawItem
+from jobimport.reader.tree import (
+    attr_dict,
+    check_attr_values,
+    discard,
+    error_at,
+    full_text,
+    local_name,
+    make_element,
+    qname,
+    split_tag,
+    utf8_over,
+)
 
-__all__ = ["FeedParser", "iter_items"]
+__all__ = ["UNDECLARED_PREFIX", "FeedParser", "iter_items"]
+
+UNDECLARED_PREFIX = "undeclared_prefix"  # the value of models.WarningReason.UNDECLARED_PREFIX
 
 _RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _ATOM_NS = frozenset({"http://www.w3.org/2005/Atom", "http://purl.org/atom/ns#"})
-_XML_NS = "http://www.w3.org/XML/1998/namespace"
 
 MAX_PROLOGUE_BYTES = 1 << 20
 """Bytes allowed before the root element: real prologues are tiny; a huge DTD is an attack."""
@@ -36,11 +53,9 @@ _MALFORMED = FeedFailureReason.MALFORMED_XML.value
 # How libxml2 reports its own size limits; the phrases hold spaces, so no XML name matches them.
 _LIMIT_TYPES = frozenset({"ERR_RESOURCE_LIMIT", "ERR_NAME_TOO_LONG"})
 _LIMIT_PHRASES = ("too long", "too big", "huge text node")
-_ENCODING_HINT = (
-    ": the body must be UTF-8 unless its XML declaration names another encoding"
-    ' (e.g. <?xml version="1.0" encoding="ISO-8859-1"?>)'
-)
 _ERROR, _FATAL = 2, 3  # libxml2 XML_ERR_ERROR, XML_ERR_FATAL
+_UNDECLARED = "NS_ERR_UNDEFINED_NAMESPACE"  # an error to libxml2, a warning to us
+_NO_WARNINGS: frozenset[str] = frozenset()
 _SAFE: dict[str, Any] = {
     "resolve_entities": False,
     "no_network": True,
@@ -50,10 +65,11 @@ _SAFE: dict[str, Any] = {
 
 
 class FeedParser:
-    """Push parser: feed() decoded-body chunks, get the items completed so far.
+    """Push parser: feed() body chunks, get the items completed so far.
 
     Items are `<item>` children of `rss/channel` (RSS 2.0, 0.9x) or of `rdf:RDF` (RSS 1.0). After
     the first problem `error` is set and feed()/close() return [] and ignore their input.
+    `charset` is the HTTP Content-Type's: it outranks the XML declaration.
     """
 
     def __init__(
@@ -62,6 +78,7 @@ class FeedParser:
         max_depth: int = 64,
         max_text_bytes: int = 10 * 2**20,
         max_attr_bytes: int = 2**20,
+        charset: str | None = None,
     ) -> None:
         self.error: FeedError | None = None
         self.items_seen = 0
@@ -69,8 +86,11 @@ class FeedParser:
         self._max_depth = max_depth
         self._max_text = max_text_bytes
         self._max_attr = max_attr_bytes
+        self._decoder = Decoder(charset)
+        self._entities = EntityRewriter()
+        # lxml is given UTF-8 and told so: the declaration's encoding no longer applies.
         self._parser: etree.XMLPullParser | None = etree.XMLPullParser(
-            events=("start", "end"), **_SAFE
+            events=("start", "end"), encoding="utf-8", **_SAFE
         )
         self._depth = 0
         self._item_depth = 0  # depth of items once the root is known: 3 in RSS 2.0, 2 in RSS 1.0
@@ -82,25 +102,87 @@ class FeedParser:
         self._levels: list[list[RawElement]] = [[] for _ in range(max_depth + 2)]
         self._fed = 0
         self._log_seen = 0
+        self._item_warnings: set[str] | None = None  # of the open item
+        self._document_warnings: set[str] = set()  # met outside items
+        self._in_tag = False  # whether the text given to lxml so far ends inside a tag
+        self._tag_rewritten = False  # a rewrite in a start tag lxml has not reported yet
+
+    @property
+    def encoding(self) -> str | None:
+        """The WHATWG name of the body's encoding, once chosen."""
+        return self._decoder.encoding
+
+    @property
+    def warnings(self) -> dict[str, int]:
+        """Document-level warnings, each counted once: `encoding_replaced` when bytes invalid in
+        the encoding became U+FFFD; `html_entity` and `undeclared_prefix` met outside items."""
+        reasons = set(self._document_warnings)
+        if self._decoder.replaced:
+            reasons.add(ENCODING_REPLACED)
+        return dict.fromkeys(sorted(reasons), 1)
 
     def feed(self, chunk: bytes) -> list[RawItem]:
         """Parse one chunk; return the items it completed. Never raises for bad input."""
         parser = self._parser
         if parser is None or not chunk:
             return []
-        if not isinstance(chunk, bytes):  # bytearray, memoryview: lxml takes bytes only
+        if not isinstance(chunk, bytes):  # bytearray, memoryview
             chunk = bytes(chunk)
         self._fed += len(chunk)
-        return self._step(parser, parser.feed, chunk)
+        data = self._decoder.feed(chunk)
+        return self._push(parser, *self._entities.feed(data)) if data else []
 
     def close(self) -> list[RawItem]:
         """End of document: return the last items. Never raises for bad input."""
         parser = self._parser
         if parser is None:
             return []
-        items = self._step(parser, parser.close)
+        items = []
+        if data := self._decoder.close():
+            items += self._push(parser, *self._entities.feed(data))
+        if self.error is None:
+            items += self._push(parser, *self._entities.close())
+        if self.error is None:
+            items += self._step(parser, parser.close)
         self._parser = None
         return items
+
+    def _push(self, parser: etree.XMLPullParser, data: bytes, marks: list[int]) -> list[RawItem]:
+        """Feed lxml `data` (UTF-8), stopping at each rewrite (`marks`) to learn whose it is.
+        After the first, the item can change only where the bytes in between hold `item`."""
+        if not data:
+            return []
+        out: list[RawItem] = []
+        fed = last = 0
+        for mark in marks:
+            if fed and data.find(b"item", last, mark) < 0:
+                last = mark
+                continue
+            out += self._step(parser, parser.feed, data[fed:mark])
+            if self.error is not None:
+                return out
+            fed = last = mark
+            if self._in_item:
+                self._warn_item(HTML_ENTITY)
+            elif self._ends_in_tag(data, mark):
+                self._tag_rewritten = True  # the tag's start event tells whose it is
+            else:
+                self._document_warnings.add(HTML_ENTITY)
+        if fed < len(data):
+            out += self._step(parser, parser.feed, data[fed:] if fed else data)
+        self._in_tag = self._ends_in_tag(data, len(data))
+        return out
+
+    def _ends_in_tag(self, data: bytes, end: int) -> bool:
+        """Whether `data[:end]` ends inside a tag (an attribute value holding `>` can fool it)."""
+        lt, gt = data.rfind(b"<", 0, end), data.rfind(b">", 0, end)
+        return self._in_tag if lt == gt else lt > gt  # equal: both -1, no tag edge in `data`
+
+    def _warn_item(self, reason: str) -> None:
+        if self._item_warnings is None:
+            self._item_warnings = {reason}
+        else:
+            self._item_warnings.add(reason)
 
     def _step(
         self, parser: etree.XMLPullParser, action: Callable[..., Any], *args: Any
@@ -112,17 +194,39 @@ class FeedParser:
             failure = exc
         out: list[RawItem] = []  # events before an lxml error are still queued: take them first
         try:
-            self._handle(parser.read_events(), out)
+            events = parser.read_events()
+            if self._tag_rewritten:
+                self._take_tag_event(events, out)
+            self._handle(events, out)
         except FeedError as exc:
             self._set_error(exc)
         if self.error is None:
-            # lxml swallows undefined-entity errors when entities are not resolved, but libxml2
-            # has stopped: read its log so the document does not silently restart or go quiet.
+            # lxml swallows some errors when entities are not resolved, but libxml2 has
+            # stopped: read its log so the document does not silently restart or go quiet.
             if failure is not None or self._fatal_logged(parser):
-                self._fail_from_lxml(parser, failure)
+                errors = [
+                    entry
+                    for entry in cast(Any, parser).feed_error_log
+                    if entry.level >= _ERROR and entry.type_name != _UNDECLARED
+                ]
+                # Undeclared prefixes alone only make lxml's close() of a whole document fail.
+                if errors or not (self._item_depth and self._depth == 0):
+                    self._fail_from_lxml(errors, failure)
             elif not self._item_depth and self._fed > MAX_PROLOGUE_BYTES:
                 self._fail(_TOO_LARGE, f"no root element in the first {MAX_PROLOGUE_BYTES} bytes")
         return out
+
+    def _take_tag_event(self, events: Iterator[Any], out: list[RawItem]) -> None:
+        """The first event after a rewrite in a start tag is that tag's: an item's or not."""
+        first = next(events, None)
+        if first is None:
+            return  # lxml has not read the whole tag yet
+        self._tag_rewritten = False
+        self._handle(iter((first,)), out)
+        if self._in_item:
+            self._warn_item(HTML_ENTITY)
+        elif self.error is None:
+            self._document_warnings.add(HTML_ENTITY)
 
     def _handle(self, events: Iterator[Any], out: list[RawItem]) -> None:
         # The hot loop: every element passes here twice, so state lives in locals and the
@@ -132,20 +236,20 @@ class FeedParser:
         in_item = self._in_item
         count = self._item_elements
         levels = self._levels
-        split = _split
+        split = split_tag
         max_depth = self._max_depth
         text_quick = self._max_text // 4  # below this many characters the UTF-8 size is fine
         max_attr = self._max_attr
-        make = _make_element
+        make = make_element
         try:
             for event, el in events:
                 if event == "start":
                     depth += 1
                     if depth > max_depth:
-                        raise _error(_TOO_LARGE, f"elements nested deeper than {max_depth}", el)
+                        raise error_at(_TOO_LARGE, f"elements nested deeper than {max_depth}", el)
                     if in_item:
                         continue
-                    local = _local(el.tag)
+                    local = local_name(el.tag)
                     if depth == 1:
                         item_depth = self._item_depth = self._check_root(el)
                     elif depth == 2:
@@ -154,21 +258,28 @@ class FeedParser:
                         # RSS 2.0 items sit in rss/channel, RSS 1.0 items in rdf:RDF itself.
                         in_item = depth == 2 or self._channel_open
                         count = 0
+                        self._item_warnings = None
                     values = el.values()
                     if values:
-                        _check_attr_values(el, values, max_attr)
+                        check_attr_values(el, values, max_attr)
                 elif in_item:
                     if depth == item_depth:
                         elements = levels[depth + 1]
-                        out.append(RawItem(self.items_seen, tuple(elements), el.sourceline))
+                        warned = self._item_warnings
+                        warnings = frozenset(warned) if warned else _NO_WARNINGS
+                        out.append(
+                            RawItem(self.items_seen, tuple(elements), el.sourceline, warnings)
+                        )
                         elements.clear()
                         self.items_seen += 1
                         in_item = False
-                        _discard(el)
+                        discard(el)
                     else:
                         local, ns = split(el.tag)
-                        # Child nodes mean mixed content, entity references or comments.
-                        text = _full_text(el) if len(el) else el.text
+                        if ns is None and ":" in local:
+                            self._warn_item(UNDECLARED_PREFIX)
+                        # Child nodes mean mixed content, comments or processing instructions.
+                        text = full_text(el) if len(el) else el.text
                         if text:
                             if len(text) > text_quick:
                                 self._check_text(text, el)
@@ -180,9 +291,13 @@ class FeedParser:
                             kids.clear()
                         count += 1
                         if count > MAX_ITEM_ELEMENTS:
-                            raise _error(_TOO_LARGE, "item has too many elements", el)
+                            raise error_at(_TOO_LARGE, "item has too many elements", el)
                         prefix = None if ns is None else el.prefix
-                        attrib = _attr_dict(el, attrs, max_attr) if attrs else {}
+                        attrib: dict[str, str] = {}
+                        if attrs:
+                            attrib, undeclared = attr_dict(el, attrs, max_attr)
+                            if undeclared:
+                                self._warn_item(UNDECLARED_PREFIX)
                         levels[depth].append(make(local, ns, prefix, text or "", attrib, children))
                     depth -= 1
                 else:
@@ -201,8 +316,8 @@ class FeedParser:
         if names:
             listed = ", ".join(names[:5])
             message = f"the DOCTYPE declares entities ({listed}); entity declarations are refused"
-            raise _error(FeedFailureReason.ENTITIES_FORBIDDEN.value, message, root)
-        local, ns = _split(root.tag)
+            raise error_at(FeedFailureReason.ENTITIES_FORBIDDEN.value, message, root)
+        local, ns = split_tag(root.tag)
         if local == "rss":
             return 3
         if local == "RDF" and ns == _RDF_NS:
@@ -214,22 +329,25 @@ class FeedParser:
             reason = FeedFailureReason.NOT_A_FEED.value
             what = "a web page" if local == "html" else "not an RSS feed"
             message = f"the root element is <{local}>, expected <rss> or <rdf:RDF>: {what}"
-        raise _error(reason, message, root)
+        raise error_at(reason, message, root)
 
     def _finish_outside(self, el: etree._Element, depth: int) -> None:
         """An element outside any item ended: note the channel title, then let it go."""
-        text = _full_text(el) if len(el) else el.text
+        tag = el.tag
+        if ":" in tag and tag[0] != "{":
+            self._document_warnings.add(UNDECLARED_PREFIX)
+        text = full_text(el) if len(el) else el.text
         if text:
             self._check_text(text, el)
-            is_title = depth == 3 and self._channel_open and _local(el.tag) == "title"
+            is_title = depth == 3 and self._channel_open and local_name(tag) == "title"
             if is_title and self.channel_title is None:
                 self.channel_title = text.strip()
-        _discard(el)
+        discard(el)
 
     def _check_text(self, text: str, el: etree._Element) -> None:
-        if _utf8_over(text, self._max_text):
+        if utf8_over(text, self._max_text):
             limit = self._max_text
-            raise _error(_TOO_LARGE, f"text of <{_qname(el)}> exceeds {limit} bytes", el)
+            raise error_at(_TOO_LARGE, f"text of <{qname(el)}> exceeds {limit} bytes", el)
 
     def _fatal_logged(self, parser: etree.XMLPullParser) -> bool:
         log = cast(Any, parser).feed_error_log
@@ -238,8 +356,7 @@ class FeedParser:
         self._log_seen = len(log)
         return any(entry.level >= _FATAL for entry in log)
 
-    def _fail_from_lxml(self, parser: etree.XMLPullParser, exc: etree.LxmlError | None) -> None:
-        entries = [e for e in cast(Any, parser).feed_error_log if e.level >= _ERROR]
+    def _fail_from_lxml(self, entries: list[Any], exc: etree.LxmlError | None) -> None:
         if entries:  # the log has the root cause; the exception often only the last symptom
             first = entries[0]
             kind, message, line, column = first.type_name, first.message, first.line, first.column
@@ -252,8 +369,6 @@ class FeedParser:
             for e in entries
         ):
             reason, message = _TOO_LARGE, f"an XML size limit was hit: {message}"
-        elif kind == "ERR_INVALID_ENCODING":
-            message += _ENCODING_HINT
         elif kind == "ERR_UNDECLARED_ENTITY":
             message += " (XML predefines only &amp; &lt; &gt; &quot; &apos; and &#...; references)"
         elif not self._fed:
@@ -272,9 +387,11 @@ class FeedParser:
         self._levels.clear()
 
 
-def iter_items(chunks: Iterable[bytes], **limits: int) -> Iterator[RawItem]:
+def iter_items(
+    chunks: Iterable[bytes], *, charset: str | None = None, **limits: int
+) -> Iterator[RawItem]:
     """Yield the items of a document given as chunks; then raise the parser's error, if any."""
-    parser = FeedParser(**limits)
+    parser = FeedParser(charset=charset, **cast(dict[str, Any], limits))
     for chunk in chunks:
         yield from parser.feed(chunk)
         if parser.error is not None:
@@ -282,118 +399,3 @@ def iter_items(chunks: Iterable[bytes], **limits: int) -> Iterator[RawItem]:
     yield from parser.close()
     if parser.error is not None:
         raise parser.error
-
-
-def _element_factory() -> Callable[..., RawElement]:
-    """RawElement's frozen-dataclass __init__ (six object.__setattr__ calls) is a quarter of our
-    per-element cost; filling its slots directly builds an equal object for half. Used only
-    while that is equivalent: slotted, exactly these fields, no __post_init__."""
-    fields = tuple(f.name for f in dataclasses.fields(RawElement))
-    if (
-        fields != ("local", "ns", "prefix", "text", "attrs", "children")
-        or hasattr(RawElement, "__post_init__")
-        or not hasattr(RawElement, "__slots__")
-    ):
-        return RawElement
-    new = object.__new__
-    s_local, s_ns, s_prefix, s_text, s_attrs, s_kids = (
-        getattr(RawElement, f).__set__ for f in fields
-    )
-
-    def make(local: Any, ns: Any, prefix: Any, text: Any, attrs: Any, kids: Any) -> RawElement:
-        element = new(RawElement)
-        s_local(element, local)
-        s_ns(element, ns)
-        s_prefix(element, prefix)
-        s_text(element, text)
-        s_attrs(element, attrs)
-        s_kids(element, kids)
-        return element
-
-    return make
-
-
-_make_element = _element_factory()
-
-
-def _error(reason: str, message: str, el: etree._Element) -> FeedError:
-    line = el.sourceline
-    return FeedError(FeedErrorInfo(reason, message, line=line if isinstance(line, int) else None))
-
-
-@functools.lru_cache(maxsize=4096)
-def _split(tag: str) -> tuple[str, str | None]:
-    """`{uri}local` → (local, uri); `local` → (local, None). Feeds reuse a handful of names."""
-    if tag[:1] == "{":
-        ns, _, local = tag[1:].partition("}")
-        return local, ns
-    return tag, None
-
-
-def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
-
-
-def _qname(el: etree._Element) -> str:
-    local = _local(el.tag)
-    return f"{el.prefix}:{local}" if el.prefix else local
-
-
-def _discard(el: etree._Element) -> None:
-    # keep_tail: the tail may be the text node libxml2 is still appending to.
-    cast(Any, el).clear(keep_tail=True)
-    parent = el.getparent()
-    if parent is not None:
-        while el.getprevious() is not None:
-            del parent[0]
-
-
-def _full_text(el: etree._Element) -> str:
-    """Text of an element and its descendants; comments and PIs add nothing."""
-    parts = [el.text or ""]
-    for child in el:
-        tag: Any = child.tag
-        if isinstance(tag, str):
-            parts.append(_full_text(child))
-        elif tag is etree.Entity:
-            # Only reachable with an unloaded external DTD (RSS 0.91): its entities are HTML's.
-            name = cast(Any, child).name
-            parts.append(html5.get(f"{name};", f"&{name};"))
-        if child.tail:
-            parts.append(child.tail)
-    return "".join(parts)
-
-
-def _attr_dict(el: etree._Element, items: Any, limit: int) -> dict[str, str]:
-    attrs: dict[str, str] = {}
-    for key, value in items:
-        if key[:1] == "{":
-            key = _prefixed(el, key)
-        attrs[key] = value
-    _check_attr_values(el, attrs.values(), limit)
-    return attrs
-
-
-def _prefixed(el: etree._Element, key: str) -> str:
-    """`{uri}local` → `prefix:local`, with the prefix the document bound to that URI."""
-    ns, _, local = key[1:].partition("}")
-    if ns == _XML_NS:
-        return f"xml:{local}"
-    for prefix, uri in el.nsmap.items():
-        if uri == ns and prefix:
-            return f"{prefix}:{local}"
-    return key
-
-
-def _check_attr_values(el: etree._Element, values: Iterable[Any], limit: int) -> None:
-    # The cap covers an element's attribute values together, so many small ones count too.
-    if _utf8_over("".join(values), limit):
-        raise _error(_TOO_LARGE, f"attributes of <{_qname(el)}> exceed {limit} bytes", el)
-
-
-def _utf8_over(text: str, limit: int) -> bool:
-    """Whether `text` is over `limit` UTF-8 bytes, encoding only when the length leaves a doubt."""
-    n = len(text)
-    if n * 4 <= limit:
-        return False
-    return n > limit or len(text.encode("utf-8", "surrogatepass")) > limit

@@ -25,11 +25,14 @@ class RawElement:
 
 @dataclass(frozen=True, slots=True)
 class RawItem:
-    """One `<item>` as parsed, before any interpretation. `position` is 0-based in the document."""
+    """One `<item>` as parsed, before any interpretation. `position` is 0-based in the document;
+    `warnings` names what was read leniently in it (`models.WarningReason` values: `html_entity`,
+    `undeclared_prefix`)."""
 
     position: int
     elements: tuple[RawElement, ...]
     line: int | None = None
+    warnings: frozenset[str] = frozenset()
 
     def find(self, local: str, ns: str | None = None) -> RawElement | None:
         """First child element with this local name and namespace URI (None = no namespace)."""

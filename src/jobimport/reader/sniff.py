@@ -1,10 +1,12 @@
-"""What a response body is, judged from its first bytes: a bot-challenge page, or clearly not XML.
+"""What a response body is, judged from its first bytes: a bot-challenge page, or clearly not XML;
+and the charset its Content-Type names.
 
 Pure functions, no I/O: `fetch` calls them on the first chunk before handing a body to the parser.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from aiohttp import hdrs
@@ -35,6 +37,16 @@ _XML_WHITESPACE = b" \t\r\n"
 _UTF8_BOM = b"\xef\xbb\xbf"
 # UTF-16 with a BOM, or without one (a `<` next to a NUL byte): left to the parser.
 _UTF16_STARTS = (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")
+_CHARSET = re.compile(r""";\s*charset\s*=\s*(?:"([^"]*)"|([^\s;]*))""", re.IGNORECASE)
+
+
+def charset_of(content_type: str | None) -> str | None:
+    """The `charset` parameter of a Content-Type value, as written (`decode` resolves it), or
+    None: `application/rss+xml; charset="ISO-8859-1"` → `ISO-8859-1`."""
+    match = _CHARSET.search(content_type or "")
+    if match is None:
+        return None
+    return (match.group(1) if match.group(1) is not None else match.group(2)).strip() or None
 
 
 def not_xml_reason(head: bytes) -> str | None:

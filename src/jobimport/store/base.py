@@ -43,7 +43,7 @@ from jobimport.models import (
     StagedEntry,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Bumped with every change to the stored shape; each backend migrates forward at open()."""
 
 T = TypeVar("T")
@@ -242,10 +242,12 @@ class Store(Protocol):
         *,
         fetch: FetchInfo | None = None,
         error: FeedErrorInfo | None = None,
+        warnings: Mapping[str, int] | None = None,
     ) -> ImportRun:
         """Record that all `batches_total` batches are staged (once: a second call changes nothing),
-        with the HTTP outcome and a part-way document error, if any. With zero batches the run
-        closes at once. Returns the run after the step."""
+        with the HTTP outcome, a part-way document error and the document's own warnings (its
+        encoding), if any. With zero batches the run closes at once. Returns the run after the
+        step."""
 
     async def load_staged_batch(self, run_id: str, n: int) -> list[StagedEntry] | None:
         """The staged entries of batch n, or None when there are none (applied and dropped)."""

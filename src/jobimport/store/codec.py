@@ -77,8 +77,23 @@ def failure_from_dict(doc: dict[str, Any]) -> ItemFailure:
     return from_dict(ItemFailure, doc)
 
 
+def job_to_dict(job: Job) -> dict[str, Any]:
+    """The job as stored: every field but `warnings`, the leniencies of one reading of it (its
+    batch counts them from the staged entry; they are never stored with the job)."""
+    doc = to_dict(job)
+    del doc["warnings"]
+    return doc
+
+
 def entry_to_dict(entry: StagedEntry) -> dict[str, Any]:
-    return {"kind": "job", **to_dict(entry)} if isinstance(entry, Job) else failure_to_dict(entry)
+    """A staged entry: a job keeps its `warnings` here (when it has any), for its batch to
+    count."""
+    if not isinstance(entry, Job):
+        return failure_to_dict(entry)
+    doc = {"kind": "job", **job_to_dict(entry)}
+    if entry.warnings:
+        doc["warnings"] = list(entry.warnings)
+    return doc
 
 
 def entry_from_dict(doc: dict[str, Any]) -> StagedEntry:

@@ -25,6 +25,7 @@ from jobimport.models import (
     RunCounts,
     RunStatus,
     StagedEntry,
+    count_warnings,
 )
 from jobimport.store import codec
 from jobimport.store.base import ApplyOutcome
@@ -33,6 +34,7 @@ from jobimport.store.mongo.docs import (
     Doc,
     batch_result_doc,
     batch_result_from_doc,
+    reason_increments,
     run_from_doc,
 )
 from jobimport.store.mongo.expiry import Expiry
@@ -125,7 +127,8 @@ async def apply_jobs(
         unchanged=outcomes["unchanged"],
         failed=len(failures),
     )
-    return batch_result_doc(stamp.run_id, stamp.n, counts, failures, stamp.now)
+    warnings = count_warnings(entries)
+    return batch_result_doc(stamp.run_id, stamp.n, counts, failures, stamp.now, warnings)
 
 
 async def record_result(results: AsyncCollection[Doc], doc: Doc) -> tuple[Doc, bool]:
@@ -146,8 +149,8 @@ async def add_to_run(runs: AsyncCollection[Doc], result: Doc, now: datetime, exp
     n = result["n"]
     inc = {f"counts.{k}": v for k, v in (result.get("counts") or {}).items()}
     inc["batches_done"] = 1
-    for reason, count in (result.get("failure_counts") or {}).items():
-        inc[f"failure_counts.{_field_safe(reason)}"] = count
+    inc.update(reason_increments("failure_counts", result.get("failure_counts")))
+    inc.update(reason_increments("warnings", result.get("warnings")))
     update: Doc = {"$inc": inc, "$addToSet": {"applied_batches": n}, "$set": {"updated_at": now}}
     if result.get("failures"):
         kept = {"$each": result["failures"], "$slice": MAX_STORED_FAILURES}
@@ -158,8 +161,3 @@ async def add_to_run(runs: AsyncCollection[Doc], result: Doc, now: datetime, exp
     if doc is None:  # added by an earlier delivery, or the run was cancelled
         doc = await run_doc(runs, result["run_id"])
     return await close_if_done(runs, doc, now, expiry)
-
-
-def _field_safe(key: str) -> str:
-    """Reason codes become field names under failure_counts: keep them path-safe."""
-    return key.replace(".", "_").replace("$", "_")

@@ -87,6 +87,7 @@ def new_run_doc(
         "counts": counts_to_doc(RunCounts()),
         "failures": [],
         "failure_counts": {},
+        "warnings": {},
         "error": None,
         "fetch": None,
         "batches_done": 0,
@@ -111,7 +112,7 @@ def run_from_doc(doc: Doc) -> ImportRun:
         finished_at=codec.aware(doc.get("finished_at")),
         counts=counts_from_doc(doc.get("counts")),
         failures=failures_from_docs(doc.get("failures")),
-        failure_counts={k: int(v) for k, v in (doc.get("failure_counts") or {}).items()},
+        failure_counts=_counts_by_reason(doc.get("failure_counts")),
         error=codec.error_from_dict(doc.get("error")),
         fetch=codec.fetch_from_dict(doc.get("fetch")),
         batches_total=None if total is None else int(total),
@@ -121,6 +122,7 @@ def run_from_doc(doc: Doc) -> ImportRun:
         updated_at=codec.aware(doc.get("updated_at")) or created_at,
         requeues=int(doc.get("requeues") or 0),
         retry_of=doc.get("retry_of"),
+        warnings=_counts_by_reason(doc.get("warnings")),
     )
 
 
@@ -131,8 +133,26 @@ def duration_ms(started_at: Any, finished_at: datetime) -> int | None:
     return int((finished_at - started).total_seconds() * 1000)
 
 
+def reason_increments(field: str, counts: Doc | None) -> Doc:
+    """`$inc` terms adding counts by reason under `field`; reason codes become field names, so
+    they are kept path-safe."""
+    return {
+        f"{field}.{reason.replace('.', '_').replace('$', '_')}": count
+        for reason, count in (counts or {}).items()
+    }
+
+
+def _counts_by_reason(doc: Doc | None) -> dict[str, int]:
+    return {reason: int(count) for reason, count in (doc or {}).items()}
+
+
 def batch_result_doc(
-    run_id: str, n: int, counts: RunCounts, failures: list[ItemFailure], now: datetime
+    run_id: str,
+    n: int,
+    counts: RunCounts,
+    failures: list[ItemFailure],
+    now: datetime,
+    warnings: dict[str, int] | None = None,
 ) -> Doc:
     """A batch result as stored: the first failures in full, all of them counted by reason (the
     run's failure_counts are summed from these counts, so they stay exact past the cap)."""
@@ -145,6 +165,7 @@ def batch_result_doc(
         "counts": counts_to_doc(counts, BATCH_COUNT_FIELDS),
         "failures": [codec.failure_to_dict(f) for f in failures[:MAX_STORED_FAILURES]],
         "failure_counts": by_reason,
+        "warnings": warnings or {},
         "created_at": now,
     }
 
@@ -155,12 +176,13 @@ def batch_result_from_doc(doc: Doc) -> BatchResult:
         n=int(doc["n"]),
         counts=counts_from_doc(doc.get("counts")),
         failures=failures_from_docs(doc.get("failures")),
+        warnings=_counts_by_reason(doc.get("warnings")),
     )
 
 
 def job_content(job: Job) -> Doc:
     """Every field of the job itself (what the content hash covers, and more)."""
-    return codec.to_dict(job)
+    return codec.job_to_dict(job)
 
 
 def job_record_from_doc(doc: Doc) -> JobRecord:

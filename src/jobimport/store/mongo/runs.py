@@ -25,6 +25,7 @@ from jobimport.store.mongo.docs import (
     counts_from_doc,
     duration_ms,
     ms_ceil,
+    reason_increments,
 )
 from jobimport.store.mongo.expiry import Expiry, sweep
 from jobimport.store.mongo.queries import IndexSpec
@@ -81,16 +82,17 @@ async def mark_running(runs: Collection, run_id: str, now: datetime) -> Doc | No
     return doc
 
 
-async def mark_fetched(
+async def mark_staged(
     runs: Collection,
     run_id: str,
     batches_total: int,
     fields: Doc,
     now: datetime,
     expiry: Expiry,
+    warnings: Doc | None = None,
 ) -> Doc:
-    """Store.mark_run_staged: set batches_total (and `fields`) once, on a run in flight that
-    `close_run_early` is not closing."""
+    """Store.mark_run_staged: set batches_total (and `fields`) once, and add the document's
+    `warnings`, on a run in flight that `close_run_early` is not closing."""
     doc = await runs.find_one_and_update(
         {
             "_id": run_id,
@@ -98,7 +100,11 @@ async def mark_fetched(
             "in_flight": True,
             "closing": {"$exists": False},
         },
-        {"$set": {"batches_total": batches_total, **fields, "updated_at": now}},
+        {
+            "$set": {"batches_total": batches_total, **fields, "updated_at": now},
+            # MongoDB refuses an empty $inc: a zero count changes nothing.
+            "$inc": reason_increments("warnings", warnings) or {"batches_done": 0},
+        },
         return_document=AFTER,
     )
     if doc is None:  # already fetched (or final): change nothing

@@ -9,7 +9,7 @@ queries (listings), schema.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -68,8 +68,8 @@ from jobimport.store.mongo.queries import (
 from jobimport.store.mongo.runs import (
     cancel,
     close_early,
-    mark_fetched,
     mark_running,
+    mark_staged,
     prune,
     stale_filter,
 )
@@ -236,12 +236,15 @@ class MongoStore:
         *,
         fetch: FetchInfo | None = None,
         error: FeedErrorInfo | None = None,
+        warnings: Mapping[str, int] | None = None,
     ) -> ImportRun:
         if batches_total < 0:
             raise ValueError(f"batches_total must not be negative, got {batches_total}")
         fields = {"fetch": codec.fetch_to_dict(fetch), "error": codec.error_to_dict(error)}
         now = self._now()
-        doc = await mark_fetched(self._runs, run_id, batches_total, fields, now, self._expiry)
+        doc = await mark_staged(
+            self._runs, run_id, batches_total, fields, now, self._expiry, dict(warnings or {})
+        )
         return run_from_doc(doc)
 
     @translate_errors

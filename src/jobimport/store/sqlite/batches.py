@@ -6,7 +6,9 @@ or nothing and no other process interleaves with it."""
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from jobimport.errors import StoreError
@@ -17,6 +19,8 @@ from jobimport.models import (
     ItemFailure,
     RunCounts,
     StagedEntry,
+    add_counts,
+    count_warnings,
 )
 from jobimport.store import codec
 from jobimport.store.base import ApplyOutcome
@@ -56,7 +60,8 @@ def apply_batch(
             seen.add(entry.id)
             kinds[upsert_job(conn, entry, run_id, run.feed_url, stamp)] += 1
     counts = RunCounts(fetched=len(entries), failed=len(failures), **kinds)
-    return _record(conn, run, n, counts, failures, now, expire_after_runs)
+    result = BatchResult(run.id, n, counts, tuple(failures), count_warnings(entries))
+    return _record(conn, run, result, now, expire_after_runs)
 
 
 def fail_batch(
@@ -82,7 +87,9 @@ def fail_batch(
     entries = [codec.entry_from_dict(d) for d in q.loads(row[0])]
     failures = fail_entries(entries, reason, message)
     counts = RunCounts(fetched=len(entries), failed=len(failures))
-    return _record(conn, run, n, counts, failures, now, expire_after_runs)
+    return _record(
+        conn, run, BatchResult(run.id, n, counts, tuple(failures)), now, expire_after_runs
+    )
 
 
 def _replay(conn: Conn, run: ImportRun, n: int) -> ApplyOutcome | None:
@@ -101,46 +108,40 @@ def _replay(conn: Conn, run: ImportRun, n: int) -> ApplyOutcome | None:
 
 
 def _record(
-    conn: Conn,
-    run: ImportRun,
-    n: int,
-    counts: RunCounts,
-    failures: list[ItemFailure],
-    now: datetime,
-    expire_after_runs: int,
+    conn: Conn, run: ImportRun, result: BatchResult, now: datetime, expire_after_runs: int
 ) -> ApplyOutcome:
-    """The step shared by apply_batch and fail_batch: record batch n's result, add it to the run,
-    drop the staged batch, and close the run if this was its last batch."""
+    """The step shared by apply_batch and fail_batch: record the batch's result (`failures`: all
+    of them; the first MAX_STORED_FAILURES are kept), add it to the run, drop the staged batch,
+    and close the run if this was its last batch."""
     stamp = q.ts(now)
-    kept = tuple(failures[:MAX_STORED_FAILURES])
+    counts, kept = result.counts, result.failures[:MAX_STORED_FAILURES]
     conn.execute(
-        "INSERT INTO batch_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (run.id, n, counts.fetched, counts.new, counts.updated, counts.unchanged, counts.failed,
-         q.dumps([codec.failure_to_dict(f) for f in kept]), stamp),
+        "INSERT INTO batch_results (run_id, n, fetched, new, updated, unchanged, failed,"
+        " failures, created_at, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (run.id, result.n, counts.fetched, counts.new, counts.updated, counts.unchanged,
+         counts.failed, q.dumps([codec.failure_to_dict(f) for f in kept]), stamp,
+         q.dumps(result.warnings)),
     )  # fmt: skip
-    _add_to_run(conn, run, counts, failures, stamp)
-    conn.execute("DELETE FROM staged_batches WHERE run_id = ? AND n = ?", (run.id, n))
-    result = BatchResult(run_id=run.id, n=n, counts=counts, failures=kept)
-    return ApplyOutcome(result, True, maybe_close(conn, run.id, now, expire_after_runs))
+    _add_to_run(conn, run, result, stamp)
+    conn.execute("DELETE FROM staged_batches WHERE run_id = ? AND n = ?", (run.id, result.n))
+    recorded = replace(result, failures=kept)
+    return ApplyOutcome(recorded, True, maybe_close(conn, run.id, now, expire_after_runs))
 
 
-def _add_to_run(
-    conn: Conn, run: ImportRun, counts: RunCounts, failures: list[ItemFailure], stamp: str | None
-) -> None:
+def _add_to_run(conn: Conn, run: ImportRun, result: BatchResult, stamp: str | None) -> None:
     """Add a batch's counts to its run; keep failures in full up to the cap, count all by reason."""
+    failures, counts = result.failures, result.counts
     stored = len(run.failures)
     room = max(0, MAX_STORED_FAILURES - stored)
     conn.executemany(
         q.INSERT_FAILURE,
         [(run.id, stored + i, *q.failure_row(f)) for i, f in enumerate(failures[:room])],
     )
-    by_reason = dict(run.failure_counts)
-    for failure in failures:
-        by_reason[failure.reason] = by_reason.get(failure.reason, 0) + 1
+    by_reason = add_counts(run.failure_counts, Counter(f.reason for f in failures))
     conn.execute(
         "UPDATE import_logs SET fetched = fetched + ?, new = new + ?, updated = updated + ?,"
-        " unchanged = unchanged + ?, failed = failed + ?, failure_counts = ?,"
+        " unchanged = unchanged + ?, failed = failed + ?, failure_counts = ?, warnings = ?,"
         " batches_done = batches_done + 1, updated_at = ? WHERE id = ?",
         (counts.fetched, counts.new, counts.updated, counts.unchanged, counts.failed,
-         q.dumps(by_reason), stamp, run.id),
+         q.dumps(by_reason), q.dumps(add_counts(run.warnings, result.warnings)), stamp, run.id),
     )  # fmt: skip

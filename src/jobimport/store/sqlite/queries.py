@@ -160,6 +160,7 @@ def run_from_row(row: sqlite3.Row, failures: Iterable[ItemFailure] = ()) -> Impo
         updated_at=parse_ts(row["updated_at"]),  # set by every write since migration 2
         requeues=row["requeues"],
         retry_of=row["retry_of"],
+        warnings=loads(row["warnings"]) or {},
     )
 
 
@@ -169,6 +170,7 @@ def batch_result_from_row(row: sqlite3.Row) -> BatchResult:
         n=row["n"],
         counts=counts_from_row(row, expired=False),
         failures=tuple(codec.failure_from_dict(d) for d in loads(row["failures"])),
+        warnings=loads(row["warnings"]) or {},
     )
 
 

@@ -6,6 +6,7 @@ nothing and no other process interleaves with it. Every write sets `updated_at` 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime
 
 from jobimport.errors import StoreError
@@ -14,6 +15,7 @@ from jobimport.models import (
     FetchInfo,
     ImportRun,
     RunStatus,
+    add_counts,
     final_status,
     new_run_id,
 )
@@ -133,25 +135,30 @@ def close_early(
     return load_run(conn, run_id)
 
 
-def mark_fetched(
-    conn: Conn,
-    run_id: str,
-    batches_total: int,
-    fetch: FetchInfo | None,
-    error: FeedErrorInfo | None,
-    now: datetime,
-    expire_after_runs: int,
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """What `Store.mark_run_staged` records on a run."""
+
+    batches_total: int
+    fetch: FetchInfo | None
+    error: FeedErrorInfo | None
+    warnings: dict[str, int]
+
+
+def mark_staged(
+    conn: Conn, run_id: str, staged: Staged, now: datetime, expire_after_runs: int
 ) -> ImportRun:
     run = known_run(conn, run_id)
     if run.staged or run.status.is_final:  # a cancelled run stays as it is
         return run
     conn.execute(
-        "UPDATE import_logs SET batches_total = ?, fetch = ?, error = ?, updated_at = ?"
-        " WHERE id = ?",
+        "UPDATE import_logs SET batches_total = ?, fetch = ?, error = ?, warnings = ?,"
+        " updated_at = ? WHERE id = ?",
         (
-            batches_total,
-            q.dumps_opt(codec.fetch_to_dict(fetch)),
-            q.dumps_opt(codec.error_to_dict(error)),
+            staged.batches_total,
+            q.dumps_opt(codec.fetch_to_dict(staged.fetch)),
+            q.dumps_opt(codec.error_to_dict(staged.error)),
+            q.dumps(add_counts(run.warnings, staged.warnings)),
             q.ts(now),
             run_id,
         ),

@@ -208,7 +208,13 @@ _V3: tuple[Step, ...] = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3)
+# v4: leniencies by reason (WarningReason) on runs and on batch results.
+_V4: tuple[Step, ...] = (
+    "ALTER TABLE import_logs ADD COLUMN warnings TEXT NOT NULL DEFAULT '{}'",
+    "ALTER TABLE batch_results ADD COLUMN warnings TEXT NOT NULL DEFAULT '{}'",
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4)
 
 if len(MIGRATIONS) != SCHEMA_VERSION:  # pragma: no cover - caught by any test run
     raise RuntimeError("schema.MIGRATIONS does not match base.SCHEMA_VERSION")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -259,13 +259,13 @@ class SqliteStore:
         *,
         fetch: FetchInfo | None = None,
         error: FeedErrorInfo | None = None,
+        warnings: Mapping[str, int] | None = None,
     ) -> ImportRun:
         if batches_total < 0:
             raise ValueError("batches_total must not be negative")
+        staged = runs.Staged(batches_total, fetch, error, dict(warnings or {}))
         return await self._write(
-            lambda conn: runs.mark_fetched(
-                conn, run_id, batches_total, fetch, error, self._clock(), self._expire_after
-            )
+            lambda conn: runs.mark_staged(conn, run_id, staged, self._clock(), self._expire_after)
         )
 
     async def load_staged_batch(self, run_id: str, n: int) -> list[StagedEntry] | None:

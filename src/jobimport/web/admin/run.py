@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from jobimport.models import job_id
+from jobimport.models import WarningReason, job_id
 from jobimport.web import keys
 from jobimport.web.admin.render import not_found, render_page
 from jobimport.web.admin.views import FailuresView, read_view
@@ -19,6 +19,15 @@ def job_link(identity: str | None) -> str | None:
         return None
     source, _, external_id = identity.partition(":")
     return f"/jobs/{job_id(source, external_id)}"
+
+
+WARNING_TEXTS = {
+    WarningReason.DATE_UNPARSED.value: "a date no format could read: stored without one",
+    WarningReason.ENCODING_REPLACED.value: "bytes invalid in the document's encoding, replaced",
+    WarningReason.HTML_ENTITY.value: "an HTML entity XML does not define, read as its character",
+    WarningReason.UNDECLARED_PREFIX.value: "an element with a namespace prefix never declared",
+}
+"""What each warning reason means, for people (docs/import-log.md#warnings says more)."""
 
 
 async def run_page(request: web.Request) -> web.Response:
@@ -39,6 +48,8 @@ async def run_page(request: web.Request) -> web.Response:
         "failures": shown,
         "failures_total": len(failures),
         "reasons": reasons,
+        "warnings": sorted(run.warnings.items(), key=lambda item: (-item[1], item[0])),
+        "warning_texts": WARNING_TEXTS,
         "reasons_max": max((n for _, n in reasons), default=1),
         "job_link": job_link,
     }

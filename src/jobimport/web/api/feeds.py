@@ -191,5 +191,6 @@ async def preview(request: web.Request) -> web.Response:
         failures=[FailureOut.of(f) for f in result.failures],
         error=None if result.error is None else FeedErrorOut.of(result.error),
         http=None if result.fetch is None else HttpOut.of(result.fetch),
+        warnings=result.warnings,
     )
     return json_model(out)

@@ -79,6 +79,9 @@ class FeedPreviewOut(BaseModel):
     failures: list[FailureOut] = Field(description="The first 50 failed items with reasons.")
     error: FeedErrorOut | None = Field(description="Why the feed (or its rest) could not be read.")
     http: HttpOut | None
+    warnings: dict[str, int] = Field(
+        description="Leniencies by reason, as an import would count them (never failures)."
+    )
 
 
 class QueueCounts(BaseModel):

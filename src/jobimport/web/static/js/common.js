@@ -97,6 +97,13 @@ export function fillRun(root, run, { flash = false } = {}) {
     el.classList.toggle("text-rose-700", run.failedJobs > 0);
     el.classList.toggle("font-semibold", run.failedJobs > 0);
   }
+  const warnings = Object.entries(run.warnings || {}).sort(([a], [b]) => (a < b ? -1 : 1));
+  const warned = warnings.reduce((sum, [, n]) => sum + n, 0);
+  for (const el of f("warnings")) {
+    el.hidden = warned === 0;
+    el.textContent = `${num(warned)} warning${warned === 1 ? "" : "s"}`;
+    el.title = warnings.map(([reason, n]) => `${reason}: ${n}`).join(", ");
+  }
   for (const el of f("batches")) {
     el.textContent = run.batchesTotal === null ? "—" : `${run.batchesDone} of ${run.batchesTotal}`;
   }
