@@ -4,6 +4,8 @@ test uses (`make test-fast` deselects them, with `slow`)."""
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from jobimport.settings import Settings, load_settings
+from jobimport.store.sqlite import SqliteStore
 from tests.feedserver import FeedServer
 from tests.support import REDIS_URL
 
@@ -28,14 +31,33 @@ def data_dir() -> Path:
     return DATA
 
 
+@pytest.fixture(scope="session")
+def empty_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite store file, made (and migrated) once per test process: copying it costs a
+    fraction of replaying every migration with its syncs. Migrations are tested on their own
+    (tests/store/test_sqlite*.py), and opening a copy still checks the schema version."""
+    path = tmp_path_factory.mktemp("template") / "empty.db"
+
+    async def create() -> None:
+        store = SqliteStore(path)
+        await store.open()
+        await store.close()
+
+    asyncio.run(create())
+    return path
+
+
 @pytest.fixture
-def make_settings(tmp_path: Path) -> Callable[..., Settings]:
-    """Settings for tests: a fresh SQLite file, loopback feeds allowed, nothing read from the
-    developer's environment by surprise (explicit overrides win)."""
+def make_settings(tmp_path: Path, empty_sqlite: Path) -> Callable[..., Settings]:
+    """Settings for tests: a new, empty SQLite file (a copy of `empty_sqlite`), loopback feeds
+    allowed, nothing read from the developer's environment by surprise (overrides win)."""
+    database = tmp_path / "jobimport.db"
 
     def make(**overrides: Any) -> Settings:
+        if "database_url" not in overrides and not database.exists():
+            shutil.copyfile(empty_sqlite, database)
         base: dict[str, Any] = {
-            "database_url": f"sqlite:///{tmp_path / 'jobimport.db'}",
+            "database_url": f"sqlite:///{database}",
             "feeds": (),
             "allow_private_addresses": True,
             "fetch_connect_timeout_s": 2.0,

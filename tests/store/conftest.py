@@ -8,6 +8,7 @@ and the test id says `mongomock`, never `mongodb`.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,10 +21,14 @@ MONGO_URL = os.environ.get("JOBIMPORT_TEST_MONGO_URL")
 BACKENDS = ["sqlite", "mongodb-server" if MONGO_URL else "mongomock"]
 
 
-async def open_backend(kind: str, tmp_path: Path) -> Store:
+async def open_backend(kind: str, tmp_path: Path, template: Path | None = None) -> Store:
+    """The store of backend `kind`, opened. SQLite starts from a copy of `template` (an empty
+    file the store made: opening it still checks and migrates the schema) when given."""
     if kind == "sqlite":
         from jobimport.store.sqlite import SqliteStore
 
+        if template is not None:
+            shutil.copyfile(template, tmp_path / "contract.db")
         store: Store = SqliteStore(tmp_path / "contract.db")
     elif kind == "mongodb-server":
         from jobimport.store.mongo import MongoStore
@@ -42,8 +47,10 @@ async def open_backend(kind: str, tmp_path: Path) -> Store:
 
 
 @pytest.fixture(params=BACKENDS)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    backend = await open_backend(request.param, tmp_path)
+async def store(
+    request: pytest.FixtureRequest, tmp_path: Path, empty_sqlite: Path
+) -> AsyncIterator[Store]:
+    backend = await open_backend(request.param, tmp_path, empty_sqlite)
     try:
         yield backend
     finally:

@@ -87,6 +87,7 @@ class FeedParser:
         self._max_text = max_text_bytes
         self._max_attr = max_attr_bytes
         self._decoder = Decoder(charset)
+        self._decoder_closed = False
         self._entities = EntityRewriter()
         # lxml is given UTF-8 and told so: the declaration's encoding no longer applies.
         self._parser: etree.XMLPullParser | None = etree.XMLPullParser(
@@ -124,10 +125,13 @@ class FeedParser:
     def feed(self, chunk: bytes) -> list[RawItem]:
         """Parse one chunk; return the items it completed. Never raises for bad input."""
         parser = self._parser
-        if parser is None or not chunk:
+        if not chunk:
             return []
         if not isinstance(chunk, bytes):  # bytearray, memoryview
             chunk = bytes(chunk)
+        if parser is None:
+            self._decode_after_error(chunk)
+            return []
         self._fed += len(chunk)
         data = self._decoder.feed(chunk)
         return self._push(parser, *self._entities.feed(data)) if data else []
@@ -136,8 +140,10 @@ class FeedParser:
         """End of document: return the last items. Never raises for bad input."""
         parser = self._parser
         if parser is None:
+            self._decode_after_error(None)
             return []
         items = []
+        self._decoder_closed = True
         if data := self._decoder.close():
             items += self._push(parser, *self._entities.feed(data))
         if self.error is None:
@@ -146,6 +152,18 @@ class FeedParser:
             items += self._step(parser, parser.close)
         self._parser = None
         return items
+
+    def _decode_after_error(self, chunk: bytes | None) -> None:
+        """After the first problem nothing is parsed, but the rest of the body is still decoded
+        (`None`: its end), so `encoding_replaced` says the same whatever the chunk sizes were
+        (whole, the body past the break is decoded with the chunk that broke)."""
+        if self.error is None or self._decoder_closed:
+            return
+        if chunk is None:
+            self._decoder.close()
+            self._decoder_closed = True
+        else:
+            self._decoder.feed(chunk)
 
     def _push(self, parser: etree.XMLPullParser, data: bytes, marks: list[int]) -> list[RawItem]:
         """Feed lxml `data` (UTF-8), stopping at each rewrite (`marks`) to learn whose it is.
