@@ -234,3 +234,23 @@ async def test_leniencies_import_and_are_counted_as_warnings_not_failures(
     assert run.warnings == {"html_entity": 2, "date_unparsed": 2, "encoding_replaced": 1}
     page = await pipeline.store.list_jobs(JobQuery(text="lead"))
     assert [record.job.title for record in page.items] == ["Café lead"]  # a title is plain text
+
+
+RDF_FEED = (
+    b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+    b' xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+    b'<channel rdf:about="x"><title>RDF jobs</title></channel>'
+    b'<item rdf:about="https://e.org/1"><title>One</title><link>https://e.org/1</link>'
+    b"<dc:subject>Ops</dc:subject></item>"
+    b'<item rdf:about="https://e.org/2"><title>Two</title><link>https://e.org/2</link></item>'
+    b"</rdf:RDF>"
+)
+
+
+async def test_rss_1_0_feed_imports(feeds: FeedServer, pipeline: Pipeline) -> None:
+    url = feeds.put("/rdf", RDF_FEED, content_type="application/rdf+xml")
+    run = await import_inline(pipeline, url)
+
+    assert (run.status, run.counts.new, run.counts.failed) == (RunStatus.SUCCEEDED, 2, 0)
+    page = await pipeline.store.list_jobs(JobQuery(category="Ops"))
+    assert [(r.job.title, r.job.url) for r in page.items] == [("One", "https://e.org/1")]

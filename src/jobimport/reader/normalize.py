@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -43,15 +43,26 @@ JOBICY_NS = "https://jobicy.com"
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
+DCTERMS_NS = "http://purl.org/dc/terms/"
+ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 
-# Known namespaces → the prefix used as a key below, whatever prefix the document chose.
-_PREFIXES = {JOBICY_NS: "job_listing", CONTENT_NS: "content", MEDIA_NS: "media", DC_NS: "dc"}
+# Known namespaces → the prefix used as a key below, whatever prefix the document chose. The
+# item's own namespace (RSS 0.90, RSS 1.0, a namespaced RSS 2.0) gives keys without a prefix.
+_PREFIXES = {
+    JOBICY_NS: "job_listing",
+    CONTENT_NS: "content",
+    MEDIA_NS: "media",
+    DC_NS: "dc",
+    DCTERMS_NS: "dcterms",
+    ITUNES_NS: "itunes",
+}
+_DATE_FIELDS = ("pubDate", "dc:date", "dcterms:issued", "dcterms:modified")
 _SHORT_FIELDS = (
     "title",
+    "dc:title",
     "link",
     "guid",
-    "pubDate",
-    "dc:date",
+    *_DATE_FIELDS,
     "id",
     "job_listing:company",
     "job_listing:location",
@@ -59,7 +70,8 @@ _SHORT_FIELDS = (
     "job_listing:category",
     "category",
 )
-_HTML_FIELDS = ("content:encoded", "description")
+_CATEGORY_FIELDS = ("job_listing:category", "category", "dc:subject", "media:category")
+_HTML_FIELDS = ("content:encoded", "description", "dc:description")
 
 # HigherEdJobs: "Institution (City, ST)"; the last parenthesized group is the location.
 _INSTITUTION = re.compile(r"(.+?)\s*\(([^()]+)\)")
@@ -101,8 +113,8 @@ class Normalizer:
                 title=title or None,
             )
 
-        title = markup.clean_text(_text(fields, "title"))
-        description = _text(fields, "description")
+        title = markup.clean_text(_text(fields, "title") or _text(fields, "dc:title"))
+        description = _text(fields, "description") or _text(fields, "dc:description")
         company = _first_text(fields, "job_listing:company")
         location = _first_text(fields, "job_listing:location")
         if self.source == "higheredjobs" and company is None and location is None:
@@ -110,7 +122,7 @@ class Normalizer:
             if split is not None:
                 company, location = split
                 description = ""  # it was only the institution and place
-        link, url, guid = self._locate(fields)
+        link, url, guid = self._locate(fields, raw.about)
         published_at, date_unparsed = _published(fields)
 
         job_key = external_id(
@@ -175,16 +187,19 @@ class Normalizer:
             **content,
         )
 
-    def _locate(self, fields: _Fields) -> tuple[str, str | None, str]:
+    def _locate(self, fields: _Fields, about: str) -> tuple[str, str | None, str]:
         """(link as written, the job's URL or None, guid). Without a link, a permalink guid
-        (RSS 2.0: the default) is the URL."""
-        link = _text(fields, "link").strip()
+        (RSS 2.0: the default) is the URL. An RSS 1.0 item's `rdf:about` stands in for a missing
+        link and a missing guid."""
+        link = _text(fields, "link").strip() or about.strip()
         # A fragment-only link points at the feed document itself, not at a job.
         url = None if link.startswith("#") else resolve_http_url(link, self._base)
         guid_el = _first(fields, "guid")
         guid = markup.collapse(guid_el.text) if guid_el is not None else ""
         if not link and guid_el is not None and _is_permalink(guid_el):
             url = resolve_http_url(guid, "")
+        if guid_el is None and about:
+            guid = markup.collapse(about)
         return link, url, guid
 
     def _describe(
@@ -229,11 +244,13 @@ def _index(raw: RawItem) -> tuple[_Fields, bool]:
     longer than _LONG_TEXT characters: without one, `_oversized` cannot find anything."""
     fields: _Fields = {}
     long_text = False
+    own = raw.ns
     for element in raw.elements:
-        if element.ns is None:
+        ns = element.ns
+        if ns is None or ns == own:
             key = element.local
         else:
-            prefix = _PREFIXES.get(element.ns)
+            prefix = _PREFIXES.get(ns)
             if prefix is None:
                 # WP Job Manager declares `job_listing` as the site's own URL, not jobicy.com.
                 if element.prefix != "job_listing":
@@ -300,21 +317,35 @@ def _institution(description: str) -> tuple[str, str] | None:
 def _categories(fields: _Fields) -> tuple[str, ...]:
     # Sorted and deduplicated case-insensitively: their order carries no meaning in RSS, and
     # re-ordering them must not change the content hash.
+    names = [element.text for key in _CATEGORY_FIELDS if key in fields for element in fields[key]]
+    if "itunes:category" in fields:  # <itunes:category text="Jobs"><itunes:category text=.../>
+        for element in fields["itunes:category"]:
+            names.append(element.attrs.get("text", ""))
+            names.extend(child.attrs.get("text", "") for child in element.children)
+    return category_names(names)
+
+
+def category_names(names: Iterable[str]) -> tuple[str, ...]:
+    """Cleaned, deduplicated case-insensitively, sorted."""
     found: dict[str, str] = {}
-    for key in ("job_listing:category", "category"):
-        for element in fields.get(key, ()):
-            name = _clean_field(element.text)
-            if name:  # of spellings differing in case, the same one wins in any order
-                key = name.casefold()
-                found[key] = min(found.get(key, name), name)
+    for value in names:
+        name = _clean_field(value)
+        if name:  # of spellings differing in case, the same one wins in any order
+            key = name.casefold()
+            found[key] = min(found.get(key, name), name)
     return tuple(found[key] for key in sorted(found))
 
 
 def _published(fields: _Fields) -> tuple[datetime | None, bool]:
     """(published_at, whether a date was present but unreadable). `pubDate` first, then
-    `dc:date`: a readable one of them is used even when the other is not."""
+    `dc:date`, `dcterms:issued`, `dcterms:modified`: the first readable one is used."""
+    return first_date(fields, _DATE_FIELDS)
+
+
+def first_date(fields: _Fields, keys: tuple[str, ...]) -> tuple[datetime | None, bool]:
+    """(the first readable date of `keys`, whether one was present but unreadable)."""
     unreadable = False
-    for key in ("pubDate", "dc:date"):
+    for key in keys:
         text = _text(fields, key).strip()
         if text:
             published = parse_date(text)

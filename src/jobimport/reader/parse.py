@@ -22,6 +22,7 @@ from jobimport.errors import FeedError
 from jobimport.models import FeedErrorInfo, FeedFailureReason
 from jobimport.reader.decode import ENCODING_REPLACED, Decoder
 from jobimport.reader.entities import HTML_ENTITY, EntityRewriter
+from jobimport.reader.formats import RDF_ABOUT, XML_BASE, item_shape
 from jobimport.reader.raw import RawElement, RawItem
 from jobimport.reader.tree import (
     attr_dict,
@@ -39,9 +40,6 @@ from jobimport.reader.tree import (
 __all__ = ["UNDECLARED_PREFIX", "FeedParser", "iter_items"]
 
 UNDECLARED_PREFIX = "undeclared_prefix"  # the value of models.WarningReason.UNDECLARED_PREFIX
-
-_RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-_ATOM_NS = frozenset({"http://www.w3.org/2005/Atom", "http://purl.org/atom/ns#"})
 
 MAX_PROLOGUE_BYTES = 1 << 20
 """Bytes allowed before the root element: real prologues are tiny; a huge DTD is an attack."""
@@ -94,6 +92,11 @@ class FeedParser:
         )
         self._depth = 0
         self._item_depth = 0  # depth of items once the root is known: 3 in RSS 2.0, 2 in RSS 1.0
+        self._item_local = "item"  # `entry` in Atom
+        self._item_ns: str | None = None  # of the open item
+        self._item_about = ""  # its rdf:about
+        self._item_bases: tuple[str, ...] = ()  # the xml:base values over it, outermost first
+        self._base_seen = False  # an xml:base was met outside items
         self._in_item = False
         self._item_elements = 0
         self._channel_open = False  # the open depth-2 element is the channel
@@ -249,27 +252,37 @@ class FeedParser:
                         raise error_at(_TOO_LARGE, f"elements nested deeper than {max_depth}", el)
                     if in_item:
                         continue
-                    local = local_name(el.tag)
+                    local, ns = split(el.tag)
                     if depth == 1:
                         item_depth = self._item_depth = self._check_root(el)
                     elif depth == 2:
                         self._channel_open = local == "channel"
-                    if local == "item" and depth == item_depth:
-                        # RSS 2.0 items sit in rss/channel, RSS 1.0 items in rdf:RDF itself.
-                        in_item = depth == 2 or self._channel_open
-                        count = 0
-                        self._item_warnings = None
                     values = el.values()
                     if values:
                         check_attr_values(el, values, max_attr)
+                        if el.get(XML_BASE) is not None:
+                            self._base_seen = True
+                    if local == self._item_local and depth == item_depth:
+                        # RSS 2.0 items sit in rss/channel, RSS 1.0 items in rdf:RDF itself.
+                        in_item = depth == 2 or self._channel_open
+                        if in_item:
+                            self._start_item(el, ns, values)
+                        count = 0
                 elif in_item:
                     if depth == item_depth:
                         elements = levels[depth + 1]
                         warned = self._item_warnings
                         warnings = frozenset(warned) if warned else _NO_WARNINGS
-                        out.append(
-                            RawItem(self.items_seen, tuple(elements), el.sourceline, warnings)
+                        item = RawItem(
+                            self.items_seen,
+                            tuple(elements),
+                            el.sourceline,
+                            warnings,
+                            self._item_ns,
+                            self._item_about,
+                            self._item_bases,
                         )
+                        out.append(item)
                         elements.clear()
                         self.items_seen += 1
                         in_item = False
@@ -309,27 +322,26 @@ class FeedParser:
             self._in_item = in_item
             self._item_elements = count
 
+    def _start_item(self, el: etree._Element, ns: str | None, values: list[Any]) -> None:
+        self._item_warnings = None
+        self._item_ns = ns
+        self._item_about = (el.get(RDF_ABOUT) or "") if values else ""
+        bases: tuple[str, ...] = ()
+        if self._base_seen:
+            found = (element.get(XML_BASE) for element in (*el.iterancestors(), el))
+            bases = tuple(base for base in found if base is not None)[::-1]
+        self._item_bases = bases
+
     def _check_root(self, root: etree._Element) -> int:
-        """Refuse entity declarations and non-RSS roots; return the depth items sit at."""
+        """Refuse entity declarations and non-feed roots; return the depth items sit at."""
         dtd = cast(Any, root.getroottree().docinfo).internalDTD
         names = [entity.name for entity in dtd.entities()] if dtd is not None else []
         if names:
             listed = ", ".join(names[:5])
             message = f"the DOCTYPE declares entities ({listed}); entity declarations are refused"
             raise error_at(FeedFailureReason.ENTITIES_FORBIDDEN.value, message, root)
-        local, ns = split_tag(root.tag)
-        if local == "rss":
-            return 3
-        if local == "RDF" and ns == _RDF_NS:
-            return 2
-        if local == "feed" and ns in _ATOM_NS:
-            reason = FeedFailureReason.UNSUPPORTED_FORMAT.value
-            message = "Atom is not supported: expected RSS 2.0 (<rss>) or RSS 1.0 (<rdf:RDF>)"
-        else:
-            reason = FeedFailureReason.NOT_A_FEED.value
-            what = "a web page" if local == "html" else "not an RSS feed"
-            message = f"the root element is <{local}>, expected <rss> or <rdf:RDF>: {what}"
-        raise error_at(reason, message, root)
+        depth, self._item_local = item_shape(root)
+        return depth
 
     def _finish_outside(self, el: etree._Element, depth: int) -> None:
         """An element outside any item ended: note the channel title, then let it go."""

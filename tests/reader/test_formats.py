@@ -1,0 +1,143 @@
+"""RSS 0.90-2.0 (RDF, namespaced, Dublin Core) and Atom 1.0/0.3: one small document per shape,
+parsed whole and in chunks, normalized, with the exact job fields it must give."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from jobimport.models import Job
+from jobimport.reader.normalize import Normalizer
+from tests.reader.chunked import parse_every_way
+
+FEED = "https://jobs.example.org/feeds/all.xml?page=2"
+RDF = 'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+DC = 'xmlns:dc="http://purl.org/dc/elements/1.1/"'
+DCTERMS = 'xmlns:dcterms="http://purl.org/dc/terms/"'
+MEDIA = 'xmlns:media="http://search.yahoo.com/mrss/"'
+ITUNES = 'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"'
+
+
+def jobs_of(doc: str) -> list[dict[str, Any]]:
+    outcome = parse_every_way(doc.encode())
+    assert outcome.error is None
+    normalize = Normalizer(FEED)
+    out = []
+    for raw in outcome.items:
+        job = normalize(raw)
+        assert isinstance(job, Job), job
+        published = job.published_at
+        out.append(
+            {
+                "id": job.external_id,
+                "title": job.title,
+                "url": job.url,
+                "categories": list(job.categories),
+                "published": published.isoformat() if published else None,
+                "summary": job.summary,
+                "text": job.description_text,
+            }
+        )
+    return out
+
+
+def job(title: str, url: str | None, **more: Any) -> dict[str, Any]:
+    fields = {"id": url, "title": title, "url": url, "categories": [], "published": None}
+    fields |= {"summary": None, "text": ""}
+    return fields | more
+
+
+RSS_CASES = {
+    "rss-0.90": (
+        f'<rdf:RDF {RDF} xmlns="http://my.netscape.com/rdf/simple/0.9/">'
+        "<channel><title>Jobs</title><link>https://jobs.example.org/</link></channel>"
+        "<item><title>Welder</title><link>https://jobs.example.org/j/1</link></item>"
+        "<item><title>Baker</title><link>/j/2</link></item></rdf:RDF>",
+        [
+            job("Welder", "https://jobs.example.org/j/1"),
+            job("Baker", "https://jobs.example.org/j/2"),
+        ],
+    ),
+    "rss-0.91-doctype": (
+        '<?xml version="1.0"?>\n<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN"'
+        ' "http://my.netscape.com/publish/formats/rss-0.91.dtd">\n<rss version="0.91"><channel>'
+        "<title>Jobs</title><item><title>Nurse</title><link>https://e.org/n</link>"
+        "<description>Night shifts.</description></item></channel></rss>",
+        [job("Nurse", "https://e.org/n", summary="Night shifts.", text="Night shifts.")],
+    ),
+    "rss-0.92": (
+        '<rss version="0.92"><channel><title>Jobs</title><item><title>Pilot</title>'
+        "<description>&lt;p&gt;Fly &lt;b&gt;far&lt;/b&gt;&lt;/p&gt;</description>"
+        "<category>Air</category><link>https://e.org/p</link></item></channel></rss>",
+        [job("Pilot", "https://e.org/p", categories=["Air"], summary="Fly far", text="Fly far")],
+    ),
+    "rss-1.0": (
+        f'<rdf:RDF {RDF} {DC} xmlns="http://purl.org/rss/1.0/">'
+        '<channel rdf:about="https://e.org/rss"><title>Jobs</title></channel>'
+        '<item rdf:about="https://e.org/about/1"><title>Chef</title>'
+        "<link>https://e.org/jobs/1</link><description>Cook.</description>"
+        "<dc:date>2024-05-01T09:30:00+02:00</dc:date><dc:subject>Food</dc:subject>"
+        "<dc:subject>Kitchen</dc:subject></item>"
+        '<item rdf:about="https://e.org/jobs/2"><title>Cook</title></item></rdf:RDF>',
+        [
+            job(
+                "Chef",
+                "https://e.org/jobs/1",
+                id="https://e.org/about/1",  # rdf:about stands in for the guid
+                categories=["Food", "Kitchen"],
+                published="2024-05-01T07:30:00+00:00",
+                summary="Cook.",
+                text="Cook.",
+            ),
+            job("Cook", "https://e.org/jobs/2"),  # and for the link
+        ],
+    ),
+    "rss-2.0-default-namespace": (
+        '<rss xmlns="http://backend.userland.com/rss2" version="2.0"><channel><title>J</title>'
+        "<item><title>Driver</title><link>https://e.org/d</link><guid>d-1</guid>"
+        "<pubDate>Wed, 01 May 2024 10:00:00 GMT</pubDate><category>Road</category></item>"
+        "</channel></rss>",
+        [
+            job(
+                "Driver",
+                "https://e.org/d",
+                id="d-1",
+                categories=["Road"],
+                published="2024-05-01T10:00:00+00:00",
+            )
+        ],
+    ),
+    "rss-2.0-prefixed": (
+        '<r:rss xmlns:r="http://backend.userland.com/rss2" version="2.0"><r:channel>'
+        "<r:title>J</r:title><r:item><r:title>Miner</r:title><r:link>https://e.org/m</r:link>"
+        "<r:description>Dig.</r:description></r:item></r:channel></r:rss>",
+        [job("Miner", "https://e.org/m", summary="Dig.", text="Dig.")],
+    ),
+    "dublin-core": (
+        f"<rss {DC} {DCTERMS} {MEDIA} {ITUNES}><channel><title>J</title><item>"
+        "<dc:title>Tailor</dc:title><dc:description>&lt;p&gt;Sew.&lt;/p&gt;</dc:description>"
+        "<link>https://e.org/t</link><dcterms:issued>2024-05-02T08:00:00Z</dcterms:issued>"
+        "<dcterms:modified>2024-06-01T08:00:00Z</dcterms:modified>"
+        "<media:category>Craft</media:category><itunes:category text='Fashion'>"
+        "<itunes:category text='Textiles'/></itunes:category></item>"
+        "<item><title>Cutter</title><link>https://e.org/c</link>"
+        "<dcterms:modified>2024-06-03T08:00:00Z</dcterms:modified></item></channel></rss>",
+        [
+            job(
+                "Tailor",
+                "https://e.org/t",
+                categories=["Craft", "Fashion", "Textiles"],
+                published="2024-05-02T08:00:00+00:00",
+                summary="Sew.",
+                text="Sew.",
+            ),
+            job("Cutter", "https://e.org/c", published="2024-06-03T08:00:00+00:00"),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize(("doc", "expected"), RSS_CASES.values(), ids=RSS_CASES.keys())
+def test_rss_shapes(doc: str, expected: list[dict[str, Any]]) -> None:
+    assert jobs_of(doc) == expected
