@@ -254,3 +254,26 @@ async def test_rss_1_0_feed_imports(feeds: FeedServer, pipeline: Pipeline) -> No
     assert (run.status, run.counts.new, run.counts.failed) == (RunStatus.SUCCEEDED, 2, 0)
     page = await pipeline.store.list_jobs(JobQuery(category="Ops"))
     assert [(r.job.title, r.job.url) for r in page.items] == [("One", "https://e.org/1")]
+
+
+ATOM_FEED = (
+    b'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+    b"<title>Atom jobs</title><id>urn:jobs</id><updated>2024-05-01T00:00:00Z</updated>"
+    b"<entry><id>urn:job:1</id><title>Atom one</title><link href='https://e.org/a1'/>"
+    b"<updated>2024-05-01T00:00:00Z</updated><category term='ops'/>"
+    b"<content type='html'>&lt;p&gt;Run &lt;b&gt;it&lt;/b&gt;&lt;/p&gt;</content></entry>"
+    b"<entry><id>urn:job:2</id><title>Atom two</title><link href='https://e.org/a2'/>"
+    b"<updated>2024-05-02T00:00:00Z</updated></entry></feed>"
+)
+
+
+async def test_atom_feed_imports(feeds: FeedServer, pipeline: Pipeline) -> None:
+    url = feeds.put("/atom", ATOM_FEED, content_type="application/atom+xml")
+    run = await import_inline(pipeline, url)
+
+    assert (run.status, run.counts.new, run.counts.failed) == (RunStatus.SUCCEEDED, 2, 0)
+    page = await pipeline.store.list_jobs(JobQuery(category="ops"))
+    assert [(r.job.title, r.job.url, r.job.external_id) for r in page.items] == [
+        ("Atom one", "https://e.org/a1", "urn:job:1")
+    ]
+    assert page.items[0].job.description_html == "<p>Run <b>it</b></p>"

@@ -141,3 +141,115 @@ RSS_CASES = {
 @pytest.mark.parametrize(("doc", "expected"), RSS_CASES.values(), ids=RSS_CASES.keys())
 def test_rss_shapes(doc: str, expected: list[dict[str, Any]]) -> None:
     assert jobs_of(doc) == expected
+
+
+ATOM = 'xmlns="http://www.w3.org/2005/Atom"'
+ATOM_CASES = {
+    "atom-1.0-content-types": (
+        f"<feed {ATOM}><title>Jobs</title><id>urn:feed</id>"
+        "<entry><id>urn:job:1</id><title type='html'>Sous &lt;b&gt;chef&lt;/b&gt;</title>"
+        "<link rel='edit' href='https://e.org/edit/1'/><link rel='alternate' href='/jobs/1'/>"
+        "<content type='html'>&lt;p&gt;Cook &lt;i&gt;well&lt;/i&gt;&lt;/p&gt;</content>"
+        "<summary>Cook &lt;well&gt;</summary><published>2024-05-01T09:00:00Z</published>"
+        "<updated>2024-05-09T09:00:00Z</updated><author><name>Ann</name></author>"
+        "<category term='food' label='Food'/><category term='kitchen'/></entry>"
+        "<entry><id>urn:job:2</id><title>A &lt; B</title><link rel='related' href='https://e.org/r'/>"
+        "<content type='xhtml'><div xmlns='http://www.w3.org/1999/xhtml'><p>Lift <b>boxes</b>"
+        "</p><br/>then rest</div></content><updated>2024-05-03T09:00:00Z</updated></entry>"
+        "<entry><id>urn:job:3</id><title type='text'>Text</title>"
+        "<link href='https://e.org/3'/><content type='text'>1 &lt; 2 &amp; &lt;b&gt;</content>"
+        "</entry>"
+        "<entry><id>urn:job:4</id><title>Teaser only</title><link href='https://e.org/4'/>"
+        "<summary type='html'>&lt;p&gt;Short&lt;/p&gt;</summary></entry></feed>",
+        [
+            job(
+                "Sous chef",
+                "https://jobs.example.org/jobs/1",
+                id="urn:job:1",
+                categories=["Food", "kitchen"],
+                published="2024-05-01T09:00:00+00:00",
+                summary="Cook <well>",
+                text="Cook well",
+            ),
+            job(
+                "A < B",
+                "https://e.org/r",
+                id="urn:job:2",
+                published="2024-05-03T09:00:00+00:00",
+                summary="Lift boxes then rest",
+                text="Lift boxes then rest",
+            ),
+            job(
+                "Text", "https://e.org/3", id="urn:job:3", summary="1 < 2 & <b>", text="1 < 2 & <b>"
+            ),
+            job("Teaser only", "https://e.org/4", id="urn:job:4", summary="Short", text="Short"),
+        ],
+    ),
+    "atom-0.3": (
+        '<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>Jobs</title>'
+        "<entry><id>tag:e.org,2004:1</id><title>Mason</title>"
+        "<link rel='alternate' type='text/html' href='https://e.org/m'/>"
+        "<issued>2004-05-01T09:00:00Z</issued><modified>2004-06-01T09:00:00Z</modified>"
+        "<content type='text/html' mode='escaped'>&lt;p&gt;Build&lt;/p&gt;</content></entry>"
+        "<entry><id>tag:e.org,2004:2</id><title>Roofer</title><link href='https://e.org/r'/>"
+        "<modified>2004-06-02T09:00:00Z</modified>"
+        "<content type='application/xhtml+xml' mode='xml'><div xmlns='http://www.w3.org/1999/xhtml'>"
+        "<p>Climb</p></div></content></entry>"
+        "<entry><id>tag:e.org,2004:3</id><title>Plasterer</title>"
+        "<link rel='self' href='https://e.org/self'/><link href='https://e.org/p'/>"
+        "<created>2004-06-03T09:00:00Z</created></entry></feed>",
+        [
+            job(
+                "Mason",
+                "https://e.org/m",
+                id="tag:e.org,2004:1",
+                published="2004-05-01T09:00:00+00:00",
+                summary="Build",
+                text="Build",
+            ),
+            job(
+                "Roofer",
+                "https://e.org/r",
+                id="tag:e.org,2004:2",
+                published="2004-06-02T09:00:00+00:00",
+                summary="Climb",
+                text="Climb",
+            ),
+            job(
+                "Plasterer",
+                "https://e.org/p",  # no rel means alternate: preferred to the earlier rel="self"
+                id="tag:e.org,2004:3",
+                published="2004-06-03T09:00:00+00:00",
+            ),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize(("doc", "expected"), ATOM_CASES.values(), ids=ATOM_CASES.keys())
+def test_atom_shapes(doc: str, expected: list[dict[str, Any]]) -> None:
+    assert jobs_of(doc) == expected
+
+
+def test_atom_raw_keeps_the_author_and_xhtml_as_markup() -> None:
+    doc = ATOM_CASES["atom-1.0-content-types"][0]
+    items = parse_every_way(doc.encode()).items
+    assert items[0].to_json()["author"] == {"name": "Ann", "#text": "Ann"}
+    assert items[1].to_json()["content"] == {
+        "@type": "xhtml",
+        "#text": "<p>Lift <b>boxes</b></p><br>then rest",
+    }
+
+
+@pytest.mark.parametrize(
+    ("doc", "reason"),
+    [
+        (b"<feed><entry/></feed>", "unsupported_format"),
+        (b'<feed xmlns="http://example.org/not-atom"/>', "unsupported_format"),
+        (b"<CHANNEL HREF='https://e.org/'><ITEM HREF='https://e.org/1'/></CHANNEL>", "not_a_feed"),
+    ],
+    ids=["feed-no-namespace", "feed-other-namespace", "cdf"],
+)
+def test_other_roots_are_refused(doc: bytes, reason: str) -> None:
+    outcome = parse_every_way(doc)
+    assert (outcome.items, outcome.reason) == ((), reason)

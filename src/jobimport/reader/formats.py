@@ -41,9 +41,8 @@ def item_shape(root: etree._Element) -> tuple[int, str]:
     if local == "RDF" and ns == RDF_NS:
         return 2, "item"
     if local == "feed" and ns in ATOM_NS:
-        reason = FeedFailureReason.UNSUPPORTED_FORMAT.value
-        message = "Atom is not supported: expected RSS 2.0 (<rss>) or RSS 1.0 (<rdf:RDF>)"
-    elif local == "feed":
+        return 2, "entry"
+    if local == "feed":
         reason = FeedFailureReason.UNSUPPORTED_FORMAT.value
         where = f"namespace {ns}" if ns else "no namespace"
         message = f"<feed> in {where}: Atom is read in {ATOM10_NS} (1.0) and {ATOM03_NS} (0.3) only"

@@ -1,4 +1,4 @@
-"""Normalize: one parsed RSS item → a `Job`, or an `ItemFailure` saying why not.
+"""Normalize: one parsed RSS item or Atom entry (`atom.py`) → a `Job`, or an `ItemFailure`.
 
 One `Normalizer` per document (and per thread): it resolves links against that document's feed
 URL and remembers the identities it produced, so a repeat fails as `duplicate_in_feed`. Nothing
@@ -16,8 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from jobimport.models import ItemFailure, ItemFailureReason, Job, WarningReason
-from jobimport.reader import markup
+from jobimport.reader import atom, markup
 from jobimport.reader.dates import parse_date
+from jobimport.reader.formats import ATOM_NS
 from jobimport.reader.identity import content_hash, content_hash_of, external_id
 from jobimport.reader.raw import RawElement, RawItem
 from jobimport.reader.urls import feed_base, resolve_http_url, source_for
@@ -63,6 +64,7 @@ _SHORT_FIELDS = (
     "link",
     "guid",
     *_DATE_FIELDS,
+    *atom.DATE_FIELDS,
     "id",
     "job_listing:company",
     "job_listing:location",
@@ -71,7 +73,7 @@ _SHORT_FIELDS = (
     "category",
 )
 _CATEGORY_FIELDS = ("job_listing:category", "category", "dc:subject", "media:category")
-_HTML_FIELDS = ("content:encoded", "description", "dc:description")
+_HTML_FIELDS = ("content:encoded", "description", "dc:description", *atom.HTML_FIELDS)
 
 # HigherEdJobs: "Institution (City, ST)"; the last parenthesized group is the location.
 _INSTITUTION = re.compile(r"(.+?)\s*\(([^()]+)\)")
@@ -113,21 +115,33 @@ class Normalizer:
                 title=title or None,
             )
 
-        title = markup.clean_text(_text(fields, "title") or _text(fields, "dc:title"))
-        description = _text(fields, "description") or _text(fields, "dc:description")
-        company = _first_text(fields, "job_listing:company")
-        location = _first_text(fields, "job_listing:location")
-        if self.source == "higheredjobs" and company is None and location is None:
-            split = _institution(description)
-            if split is not None:
-                company, location = split
-                description = ""  # it was only the institution and place
-        link, url, guid = self._locate(fields, raw.about)
-        published_at, date_unparsed = _published(fields)
+        entry = atom.read_entry(fields) if raw.ns in ATOM_NS else None
+        if entry is None:
+            title = markup.clean_text(_text(fields, "title") or _text(fields, "dc:title"))
+            full = _text(fields, "content:encoded")
+            description = _text(fields, "description") or _text(fields, "dc:description")
+            company = _first_text(fields, "job_listing:company")
+            location = _first_text(fields, "job_listing:location")
+            if self.source == "higheredjobs" and company is None and location is None:
+                split = _institution(description)
+                if split is not None:
+                    company, location = split
+                    description = ""  # it was only the institution and place
+            link, url, guid = self._locate(fields, raw.about)
+            published_at, date_unparsed = _published(fields)
+            id_text = _text(fields, "id")
+        else:
+            title = markup.clean_text(entry.title)
+            full, description = entry.content, entry.summary
+            company = location = None
+            link = "" if entry.link is None else entry.link.attrs.get("href", "").strip()
+            url = None if link.startswith("#") else resolve_http_url(link, self._base)
+            guid, id_text = entry.guid, ""
+            published_at, date_unparsed = first_date(fields, atom.DATE_FIELDS)
 
         job_key = external_id(
             self.source,
-            id_text=_text(fields, "id"),
+            id_text=id_text,
             url=url,
             guid=guid,
             title=title,
@@ -157,12 +171,14 @@ class Normalizer:
             )
         self._seen.add(identity)
 
-        description_html, description_text, summary = self._describe(
-            _text(fields, "content:encoded"), description, url
-        )
-        job_type = _first_text(fields, "job_listing:job_type")
-        categories = _categories(fields)
-        logo_url = self._logo(fields)
+        description_html, description_text, summary = self._describe(full, description, url)
+        if entry is None:
+            job_type = _first_text(fields, "job_listing:job_type")
+            categories = _categories(fields)
+            logo_url = self._logo(fields)
+        else:
+            job_type, logo_url = None, None
+            categories = category_names(entry.categories)
         warnings = _warnings(raw, date_unparsed=date_unparsed)
         content: dict[str, Any] = {
             "title": title,

@@ -22,7 +22,7 @@ from jobimport.errors import FeedError
 from jobimport.models import FeedErrorInfo, FeedFailureReason
 from jobimport.reader.decode import ENCODING_REPLACED, Decoder
 from jobimport.reader.entities import HTML_ENTITY, EntityRewriter
-from jobimport.reader.formats import RDF_ABOUT, XML_BASE, item_shape
+from jobimport.reader.formats import ATOM_NS, RDF_ABOUT, XML_BASE, item_shape
 from jobimport.reader.raw import RawElement, RawItem
 from jobimport.reader.tree import (
     attr_dict,
@@ -30,6 +30,7 @@ from jobimport.reader.tree import (
     discard,
     error_at,
     full_text,
+    inner_markup,
     local_name,
     make_element,
     qname,
@@ -40,6 +41,9 @@ from jobimport.reader.tree import (
 __all__ = ["UNDECLARED_PREFIX", "FeedParser", "iter_items"]
 
 UNDECLARED_PREFIX = "undeclared_prefix"  # the value of models.WarningReason.UNDECLARED_PREFIX
+
+# Atom elements whose child elements are inline XHTML (type="xhtml"; Atom 0.3: mode="xml").
+_ATOM_TEXTS = frozenset({"title", "summary", "content", "subtitle", "rights"})
 
 MAX_PROLOGUE_BYTES = 1 << 20
 """Bytes allowed before the root element: real prologues are tiny; a huge DTD is an attack."""
@@ -65,7 +69,8 @@ _SAFE: dict[str, Any] = {
 class FeedParser:
     """Push parser: feed() body chunks, get the items completed so far.
 
-    Items are `<item>` children of `rss/channel` (RSS 2.0, 0.9x) or of `rdf:RDF` (RSS 1.0). After
+    Items are `<item>` children of `rss/channel` (RSS 2.0, 0.9x) or of `rdf:RDF` (RSS 0.90,
+    1.0), or `<entry>` children of an Atom `<feed>` (`formats.item_shape`). After
     the first problem `error` is set and feed()/close() return [] and ignore their input.
     `charset` is the HTTP Content-Type's: it outranks the XML declaration.
     """
@@ -291,15 +296,21 @@ class FeedParser:
                         local, ns = split(el.tag)
                         if ns is None and ":" in local:
                             self._warn_item(UNDECLARED_PREFIX)
-                        # Child nodes mean mixed content, comments or processing instructions.
-                        text = full_text(el) if len(el) else el.text
+                        # Child nodes mean mixed content, comments or processing instructions;
+                        # in Atom's text constructs, inline XHTML: kept as markup.
+                        markup = False
+                        if len(el):
+                            markup = ns in ATOM_NS and local in _ATOM_TEXTS
+                            text = inner_markup(el) if markup else full_text(el)
+                        else:
+                            text = el.text
                         if text:
                             if len(text) > text_quick:
                                 self._check_text(text, el)
                             text = text.strip()
                         attrs = el.items()
                         kids = levels[depth + 1]
-                        children = tuple(kids)
+                        children = () if markup else tuple(kids)
                         if kids:
                             kids.clear()
                         count += 1
