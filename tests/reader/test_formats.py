@@ -253,3 +253,52 @@ def test_atom_raw_keeps_the_author_and_xhtml_as_markup() -> None:
 def test_other_roots_are_refused(doc: bytes, reason: str) -> None:
     outcome = parse_every_way(doc)
     assert (outcome.items, outcome.reason) == ((), reason)
+
+
+XHTML = 'xmlns="http://www.w3.org/1999/xhtml"'
+BASE_CASES = {
+    "rss-xml-base-on-feed-channel-and-item": (
+        '<rss xml:base="/base/"><channel xml:base="sub/"><title>J</title>'
+        "<item><title>A</title><link>a.html</link>"
+        "<description>&lt;a href='more.html'&gt;more&lt;/a&gt;</description></item>"
+        "<item xml:base='https://other.org/x/'><title>B</title><link>b</link>"
+        "<description>&lt;a href='c'&gt;c&lt;/a&gt;</description></item></channel></rss>",
+        [
+            (
+                "https://jobs.example.org/base/sub/a.html",
+                "https://jobs.example.org/base/sub/more.html",
+            ),
+            ("https://other.org/x/b", "https://other.org/x/c"),
+        ],
+    ),
+    "atom-xml-base-on-feed-entry-link-and-content": (
+        f'<feed {ATOM} xml:base="https://atom.example/root/"><title>J</title>'
+        "<entry xml:base='e1/'><id>1</id><title>A</title><link href='page'/>"
+        "<content type='html' xml:base='/c/'>&lt;a href='x'&gt;x&lt;/a&gt;</content></entry>"
+        "<entry><id>2</id><title>B</title><link xml:base='/l/' href='p2'/>"
+        f"<content type='xhtml'><div {XHTML}><a href='y'>y</a></div></content></entry></feed>",
+        [
+            ("https://atom.example/root/e1/page", "https://atom.example/c/x"),
+            ("https://atom.example/l/p2", "https://atom.example/root/y"),
+        ],
+    ),
+    "atom-relative-xml-base-against-the-feed-url": (
+        f'<feed {ATOM} xml:base="../jobs/"><title>J</title>'
+        "<entry><id>1</id><title>A</title><link href='1'/>"
+        "<summary type='html' xml:base='s/'>&lt;a href='about'&gt;a&lt;/a&gt;</summary></entry>"
+        "</feed>",
+        [("https://jobs.example.org/jobs/1", "https://jobs.example.org/jobs/s/about")],
+    ),
+}
+
+
+@pytest.mark.parametrize(("doc", "expected"), BASE_CASES.values(), ids=BASE_CASES.keys())
+def test_xml_base_resolves_links(doc: str, expected: list[tuple[str, str]]) -> None:
+    outcome = parse_every_way(doc.encode())
+    normalize = Normalizer(FEED)
+    jobs = [normalize(raw) for raw in outcome.items]
+    assert all(isinstance(job, Job) for job in jobs)
+    got = [(job.url, job.description_html) for job in jobs if isinstance(job, Job)]
+    assert [url for url, _ in got] == [url for url, _ in expected]
+    for (_, html), (_, href) in zip(got, expected, strict=True):
+        assert f'href="{href}"' in html

@@ -34,6 +34,7 @@ class Entry(NamedTuple):
     content: str  # HTML: the full description
     summary: str  # HTML: the teaser
     categories: list[str]
+    content_base: str  # the xml:base on `content` (else on `summary`), as written
 
 
 def read_entry(fields: _Fields) -> Entry:
@@ -44,6 +45,7 @@ def read_entry(fields: _Fields) -> Entry:
         links[0] if links else None,
     )
     ids = fields.get("id")
+    texts = fields.get("content") or fields.get("summary") or ()
     return Entry(
         title=_html_of(fields, "title"),
         link=link,
@@ -54,6 +56,7 @@ def read_entry(fields: _Fields) -> Entry:
             el.attrs.get("label", "").strip() or el.attrs.get("term", "")
             for el in fields.get("category", ())
         ],
+        content_base=texts[0].attrs.get("xml:base", "") if texts else "",
     )
 
 

@@ -21,7 +21,7 @@ from jobimport.reader.dates import parse_date
 from jobimport.reader.formats import ATOM_NS
 from jobimport.reader.identity import content_hash, content_hash_of, external_id
 from jobimport.reader.raw import RawElement, RawItem
-from jobimport.reader.urls import feed_base, resolve_http_url, source_for
+from jobimport.reader.urls import feed_base, join_base, resolve_http_url, source_for
 
 __all__ = [
     "MAX_DESCRIPTION_BYTES",
@@ -100,6 +100,8 @@ class Normalizer:
         self.source = source_for(feed_url)
         self._base = feed_base(feed_url)
         self._html_base = self._base  # base for relative URLs in the item being sanitized
+        self._bases: tuple[str, ...] = ()  # the last item's xml:base values, and their result
+        self._bases_url = self._base
         self._cleaner = markup.make_cleaner(self._resolve_in_html)
         self._seen: set[str] = set()
 
@@ -116,6 +118,8 @@ class Normalizer:
             )
 
         entry = atom.read_entry(fields) if raw.ns in ATOM_NS else None
+        base = self._xml_base(raw.bases) if raw.bases else ""  # "": none applies
+        html_base = base
         if entry is None:
             title = markup.clean_text(_text(fields, "title") or _text(fields, "dc:title"))
             full = _text(fields, "content:encoded")
@@ -127,15 +131,20 @@ class Normalizer:
                 if split is not None:
                     company, location = split
                     description = ""  # it was only the institution and place
-            link, url, guid = self._locate(fields, raw.about)
+            link, url, guid = self._locate(fields, raw.about, base or self._base)
             published_at, date_unparsed = _published(fields)
             id_text = _text(fields, "id")
         else:
             title = markup.clean_text(entry.title)
             full, description = entry.content, entry.summary
             company = location = None
-            link = "" if entry.link is None else entry.link.attrs.get("href", "").strip()
-            url = None if link.startswith("#") else resolve_http_url(link, self._base)
+            link, link_base = "", base or self._base
+            if entry.link is not None:
+                link = entry.link.attrs.get("href", "").strip()
+                link_base = join_base(link_base, entry.link.attrs.get("xml:base", ""))
+            url = None if link.startswith("#") else resolve_http_url(link, link_base)
+            if entry.content_base:
+                html_base = join_base(base or self._base, entry.content_base)
             guid, id_text = entry.guid, ""
             published_at, date_unparsed = first_date(fields, atom.DATE_FIELDS)
 
@@ -171,7 +180,9 @@ class Normalizer:
             )
         self._seen.add(identity)
 
-        description_html, description_text, summary = self._describe(full, description, url)
+        description_html, description_text, summary = self._describe(
+            full, description, html_base or url or self._base
+        )
         if entry is None:
             job_type = _first_text(fields, "job_listing:job_type")
             categories = _categories(fields)
@@ -203,13 +214,13 @@ class Normalizer:
             **content,
         )
 
-    def _locate(self, fields: _Fields, about: str) -> tuple[str, str | None, str]:
+    def _locate(self, fields: _Fields, about: str, base: str) -> tuple[str, str | None, str]:
         """(link as written, the job's URL or None, guid). Without a link, a permalink guid
         (RSS 2.0: the default) is the URL. An RSS 1.0 item's `rdf:about` stands in for a missing
         link and a missing guid."""
         link = _text(fields, "link").strip() or about.strip()
         # A fragment-only link points at the feed document itself, not at a job.
-        url = None if link.startswith("#") else resolve_http_url(link, self._base)
+        url = None if link.startswith("#") else resolve_http_url(link, base)
         guid_el = _first(fields, "guid")
         guid = markup.collapse(guid_el.text) if guid_el is not None else ""
         if not link and guid_el is not None and _is_permalink(guid_el):
@@ -218,12 +229,11 @@ class Normalizer:
             guid = markup.collapse(about)
         return link, url, guid
 
-    def _describe(
-        self, content: str, description: str, url: str | None
-    ) -> tuple[str, str, str | None]:
+    def _describe(self, content: str, description: str, base: str) -> tuple[str, str, str | None]:
         """(description_html, description_text, summary). With `content:encoded` present, that is
         the full description and `<description>` the teaser; otherwise `<description>` is both."""
-        self._html_base = url or self._base  # the item's page is where its HTML came from
+        # The nearest xml:base, else the item's page (where its HTML came from), else the feed.
+        self._html_base = base
         if content and not content.isspace():  # content.strip(), without copying 2 KB
             description_html = markup.sanitize(self._cleaner, content)
             description_text = markup.html_to_text(description_html)
@@ -237,6 +247,16 @@ class Normalizer:
             description_text,
             markup.truncate(summary, SUMMARY_MAX_CHARS) or None,
         )
+
+    def _xml_base(self, bases: tuple[str, ...]) -> str:
+        """The item's `xml:base` values, outermost first, resolved against the feed URL; the
+        last item's result is kept, as the items of a feed share theirs."""
+        if bases != self._bases:
+            url = self._base
+            for value in bases:
+                url = join_base(url, value)
+            self._bases, self._bases_url = bases, url
+        return self._bases_url
 
     def _logo(self, fields: _Fields) -> str | None:
         for key in ("media:content", "media:thumbnail"):

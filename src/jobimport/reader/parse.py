@@ -339,8 +339,8 @@ class FeedParser:
         self._item_about = (el.get(RDF_ABOUT) or "") if values else ""
         bases: tuple[str, ...] = ()
         if self._base_seen:
-            found = (element.get(XML_BASE) for element in (*el.iterancestors(), el))
-            bases = tuple(base for base in found if base is not None)[::-1]
+            found = [element.get(XML_BASE) for element in (el, *el.iterancestors())]
+            bases = tuple(base for base in reversed(found) if base is not None)
         self._item_bases = bases
 
     def _check_root(self, root: etree._Element) -> int:
