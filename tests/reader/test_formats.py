@@ -302,3 +302,13 @@ def test_xml_base_resolves_links(doc: str, expected: list[tuple[str, str]]) -> N
     assert [url for url, _ in got] == [url for url, _ in expected]
     for (_, html), (_, href) in zip(got, expected, strict=True):
         assert f'href="{href}"' in html
+
+
+def test_html_entities_are_counted_per_atom_entry() -> None:
+    doc = (
+        f"<feed {ATOM}><title>A&nbsp;B</title><entry><title>one</title></entry>"
+        "<entry><title>caf&eacute;</title></entry><entry><title>x&mdash;y</title></entry></feed>"
+    )
+    outcome = parse_every_way(doc.encode())
+    assert outcome.item_warnings == [set(), {"html_entity"}, {"html_entity"}]
+    assert outcome.warnings == (("html_entity", 1),)

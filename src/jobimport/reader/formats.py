@@ -1,6 +1,9 @@
-"""The feed formats read: namespaces, and which root element holds items at which depth."""
+"""The feed formats read: namespaces, which root element holds items at which depth; and what a
+document that libxml2 could not read failed of."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from lxml import etree
 
@@ -17,6 +20,7 @@ __all__ = [
     "RSS10_NS",
     "XML_BASE",
     "item_shape",
+    "lxml_failure",
 ]
 
 RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -51,3 +55,33 @@ def item_shape(root: etree._Element) -> tuple[int, str]:
         what = "a web page" if local == "html" else "not an RSS or Atom feed"
         message = f"the root element is <{local}>, expected <rss>, <rdf:RDF> or <feed>: {what}"
     raise error_at(reason, message, root)
+
+
+_TOO_LARGE = FeedFailureReason.TOO_LARGE.value
+_MALFORMED = FeedFailureReason.MALFORMED_XML.value
+# How libxml2 reports its own size limits; the phrases hold spaces, so no XML name matches them.
+_LIMIT_TYPES = frozenset({"ERR_RESOURCE_LIMIT", "ERR_NAME_TOO_LONG"})
+_LIMIT_PHRASES = ("too long", "too big", "huge text node")
+
+
+def lxml_failure(
+    entries: list[Any], exc: etree.LxmlError | None, *, empty: bool
+) -> tuple[str, str, int, int]:
+    """(reason, message, line, column) of a document libxml2 stopped reading: `entries` are its
+    error log's errors, `exc` lxml's exception, `empty` whether no byte was given."""
+    if entries:  # the log has the root cause; the exception often only the last symptom
+        first = entries[0]
+        kind, message, line, column = first.type_name, first.message, first.line, first.column
+    else:
+        kind, message = "", str(getattr(exc, "msg", None) or exc)
+        line, column = getattr(exc, "position", (None, None))
+    message, reason = str(message).strip(), _MALFORMED
+    if any(
+        e.type_name in _LIMIT_TYPES or any(p in e.message for p in _LIMIT_PHRASES) for e in entries
+    ):
+        reason, message = _TOO_LARGE, f"an XML size limit was hit: {message}"
+    elif kind == "ERR_UNDECLARED_ENTITY":
+        message += " (XML predefines only &amp; &lt; &gt; &quot; &apos; and &#...; references)"
+    elif empty:
+        message = "empty document: no root element"
+    return reason, message, line or 0, column or 0

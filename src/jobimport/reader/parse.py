@@ -22,7 +22,7 @@ from jobimport.errors import FeedError
 from jobimport.models import FeedErrorInfo, FeedFailureReason
 from jobimport.reader.decode import ENCODING_REPLACED, Decoder
 from jobimport.reader.entities import HTML_ENTITY, EntityRewriter
-from jobimport.reader.formats import ATOM_NS, RDF_ABOUT, XML_BASE, item_shape
+from jobimport.reader.formats import ATOM_NS, RDF_ABOUT, XML_BASE, item_shape, lxml_failure
 from jobimport.reader.raw import RawElement, RawItem
 from jobimport.reader.tree import (
     attr_dict,
@@ -51,10 +51,6 @@ MAX_ITEM_ELEMENTS = 10_000
 """Elements allowed in one item: an item is held whole until it ends, so it must stay small."""
 
 _TOO_LARGE = FeedFailureReason.TOO_LARGE.value
-_MALFORMED = FeedFailureReason.MALFORMED_XML.value
-# How libxml2 reports its own size limits; the phrases hold spaces, so no XML name matches them.
-_LIMIT_TYPES = frozenset({"ERR_RESOURCE_LIMIT", "ERR_NAME_TOO_LONG"})
-_LIMIT_PHRASES = ("too long", "too big", "huge text node")
 _ERROR, _FATAL = 2, 3  # libxml2 XML_ERR_ERROR, XML_ERR_FATAL
 _UNDECLARED = "NS_ERR_UNDEFINED_NAMESPACE"  # an error to libxml2, a warning to us
 _NO_WARNINGS: frozenset[str] = frozenset()
@@ -98,6 +94,7 @@ class FeedParser:
         self._depth = 0
         self._item_depth = 0  # depth of items once the root is known: 3 in RSS 2.0, 2 in RSS 1.0
         self._item_local = "item"  # `entry` in Atom
+        self._item_tag = b"item"  # the same in UTF-8
         self._item_ns: str | None = None  # of the open item
         self._item_about = ""  # its rdf:about
         self._item_bases: tuple[str, ...] = ()  # the xml:base values over it, outermost first
@@ -157,13 +154,14 @@ class FeedParser:
 
     def _push(self, parser: etree.XMLPullParser, data: bytes, marks: list[int]) -> list[RawItem]:
         """Feed lxml `data` (UTF-8), stopping at each rewrite (`marks`) to learn whose it is.
-        After the first, the item can change only where the bytes in between hold `item`."""
+        After the first, the item can change only where the bytes in between hold `item` (Atom:
+        `entry`)."""
         if not data:
             return []
         out: list[RawItem] = []
         fed = last = 0
         for mark in marks:
-            if fed and data.find(b"item", last, mark) < 0:
+            if fed and data.find(self._item_tag, last, mark) < 0:
                 last = mark
                 continue
             out += self._step(parser, parser.feed, data[fed:mark])
@@ -352,6 +350,7 @@ class FeedParser:
             message = f"the DOCTYPE declares entities ({listed}); entity declarations are refused"
             raise error_at(FeedFailureReason.ENTITIES_FORBIDDEN.value, message, root)
         depth, self._item_local = item_shape(root)
+        self._item_tag = self._item_local.encode()
         return depth
 
     def _finish_outside(self, el: etree._Element, depth: int) -> None:
@@ -380,23 +379,7 @@ class FeedParser:
         return any(entry.level >= _FATAL for entry in log)
 
     def _fail_from_lxml(self, entries: list[Any], exc: etree.LxmlError | None) -> None:
-        if entries:  # the log has the root cause; the exception often only the last symptom
-            first = entries[0]
-            kind, message, line, column = first.type_name, first.message, first.line, first.column
-        else:
-            kind, message = "", str(getattr(exc, "msg", None) or exc)
-            line, column = getattr(exc, "position", (None, None))
-        message, reason = str(message).strip(), _MALFORMED
-        if any(
-            e.type_name in _LIMIT_TYPES or any(p in e.message for p in _LIMIT_PHRASES)
-            for e in entries
-        ):
-            reason, message = _TOO_LARGE, f"an XML size limit was hit: {message}"
-        elif kind == "ERR_UNDECLARED_ENTITY":
-            message += " (XML predefines only &amp; &lt; &gt; &quot; &apos; and &#...; references)"
-        elif not self._fed:
-            message = "empty document: no root element"
-        self._fail(reason, message, line, column)
+        self._fail(*lxml_failure(entries, exc, empty=not self._fed))
 
     def _fail(self, reason: str, message: str, line: int = 0, column: int = 0) -> None:
         self._set_error(
