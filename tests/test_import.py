@@ -277,3 +277,24 @@ async def test_atom_feed_imports(feeds: FeedServer, pipeline: Pipeline) -> None:
         ("Atom one", "https://e.org/a1", "urn:job:1")
     ]
     assert page.items[0].job.description_html == "<p>Run <b>it</b></p>"
+
+
+BASE_FEED = (
+    b'<rss version="2.0" xml:base="../jobs/"><channel><title>J</title>'
+    b"<item><title>Based</title><link>7</link>"
+    b"<description>&lt;a href='apply'&gt;Apply&lt;/a&gt;</description></item></channel></rss>"
+)
+
+
+async def test_xml_base_resolves_against_the_feed_url_not_content_location(
+    feeds: FeedServer, pipeline: Pipeline
+) -> None:
+    headers = {"Content-Location": "https://elsewhere.example/x/"}
+    url = feeds.put("/feeds/all", BASE_FEED, headers=headers)
+    run = await import_inline(pipeline, url)
+
+    assert (run.status, run.counts.new) == (RunStatus.SUCCEEDED, 1)
+    job = (await pipeline.store.list_jobs(JobQuery(feed_url=url))).items[0].job
+    root = url.removesuffix("feeds/all")
+    assert job.url == f"{root}jobs/7"
+    assert f'href="{root}jobs/apply"' in job.description_html
