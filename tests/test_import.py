@@ -234,3 +234,67 @@ async def test_leniencies_import_and_are_counted_as_warnings_not_failures(
     assert run.warnings == {"html_entity": 2, "date_unparsed": 2, "encoding_replaced": 1}
     page = await pipeline.store.list_jobs(JobQuery(text="lead"))
     assert [record.job.title for record in page.items] == ["Café lead"]  # a title is plain text
+
+
+RDF_FEED = (
+    b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+    b' xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+    b'<channel rdf:about="x"><title>RDF jobs</title></channel>'
+    b'<item rdf:about="https://e.org/1"><title>One</title><link>https://e.org/1</link>'
+    b"<dc:subject>Ops</dc:subject></item>"
+    b'<item rdf:about="https://e.org/2"><title>Two</title><link>https://e.org/2</link></item>'
+    b"</rdf:RDF>"
+)
+
+
+async def test_rss_1_0_feed_imports(feeds: FeedServer, pipeline: Pipeline) -> None:
+    url = feeds.put("/rdf", RDF_FEED, content_type="application/rdf+xml")
+    run = await import_inline(pipeline, url)
+
+    assert (run.status, run.counts.new, run.counts.failed) == (RunStatus.SUCCEEDED, 2, 0)
+    page = await pipeline.store.list_jobs(JobQuery(category="Ops"))
+    assert [(r.job.title, r.job.url) for r in page.items] == [("One", "https://e.org/1")]
+
+
+ATOM_FEED = (
+    b'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+    b"<title>Atom jobs</title><id>urn:jobs</id><updated>2024-05-01T00:00:00Z</updated>"
+    b"<entry><id>urn:job:1</id><title>Atom one</title><link href='https://e.org/a1'/>"
+    b"<updated>2024-05-01T00:00:00Z</updated><category term='ops'/>"
+    b"<content type='html'>&lt;p&gt;Run &lt;b&gt;it&lt;/b&gt;&lt;/p&gt;</content></entry>"
+    b"<entry><id>urn:job:2</id><title>Atom two</title><link href='https://e.org/a2'/>"
+    b"<updated>2024-05-02T00:00:00Z</updated></entry></feed>"
+)
+
+
+async def test_atom_feed_imports(feeds: FeedServer, pipeline: Pipeline) -> None:
+    url = feeds.put("/atom", ATOM_FEED, content_type="application/atom+xml")
+    run = await import_inline(pipeline, url)
+
+    assert (run.status, run.counts.new, run.counts.failed) == (RunStatus.SUCCEEDED, 2, 0)
+    page = await pipeline.store.list_jobs(JobQuery(category="ops"))
+    assert [(r.job.title, r.job.url, r.job.external_id) for r in page.items] == [
+        ("Atom one", "https://e.org/a1", "urn:job:1")
+    ]
+    assert page.items[0].job.description_html == "<p>Run <b>it</b></p>"
+
+
+BASE_FEED = (
+    b'<rss version="2.0" xml:base="../jobs/"><channel><title>J</title>'
+    b"<item><title>Based</title><link>7</link>"
+    b"<description>&lt;a href='apply'&gt;Apply&lt;/a&gt;</description></item></channel></rss>"
+)
+
+
+async def test_xml_base_resolves_against_the_feed_url_not_content_location(
+    feeds: FeedServer, pipeline: Pipeline
+) -> None:
+    headers = {"Content-Location": "https://elsewhere.example/x/"}
+    url = feeds.put("/feeds/all", BASE_FEED, headers=headers)
+    run = await import_inline(pipeline, url)
+
+    assert (run.status, run.counts.new) == (RunStatus.SUCCEEDED, 1)
+    job = (await pipeline.store.list_jobs(JobQuery(feed_url=url))).items[0].job
+    root = url.removesuffix("feeds/all")
+    assert job.url == f"{root}jobs/7"
+    assert f'href="{root}jobs/apply"' in job.description_html

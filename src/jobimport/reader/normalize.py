@@ -1,4 +1,4 @@
-"""Normalize: one parsed RSS item → a `Job`, or an `ItemFailure` saying why not.
+"""Normalize: one parsed RSS item or Atom entry (`atom.py`) → a `Job`, or an `ItemFailure`.
 
 One `Normalizer` per document (and per thread): it resolves links against that document's feed
 URL and remembers the identities it produced, so a repeat fails as `duplicate_in_feed`. Nothing
@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
 from jobimport.models import ItemFailure, ItemFailureReason, Job, WarningReason
-from jobimport.reader import markup
+from jobimport.reader import atom, markup
 from jobimport.reader.dates import parse_date
+from jobimport.reader.formats import ATOM_NS
 from jobimport.reader.identity import content_hash, content_hash_of, external_id
 from jobimport.reader.raw import RawElement, RawItem
-from jobimport.reader.urls import feed_base, resolve_http_url, source_for
+from jobimport.reader.urls import feed_base, join_base, resolve_http_url, source_for
 
 __all__ = [
     "MAX_DESCRIPTION_BYTES",
@@ -43,15 +44,27 @@ JOBICY_NS = "https://jobicy.com"
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
+DCTERMS_NS = "http://purl.org/dc/terms/"
+ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 
-# Known namespaces → the prefix used as a key below, whatever prefix the document chose.
-_PREFIXES = {JOBICY_NS: "job_listing", CONTENT_NS: "content", MEDIA_NS: "media", DC_NS: "dc"}
+# Known namespaces → the prefix used as a key below, whatever prefix the document chose. The
+# item's own namespace (RSS 0.90, RSS 1.0, a namespaced RSS 2.0) gives keys without a prefix.
+_PREFIXES = {
+    JOBICY_NS: "job_listing",
+    CONTENT_NS: "content",
+    MEDIA_NS: "media",
+    DC_NS: "dc",
+    DCTERMS_NS: "dcterms",
+    ITUNES_NS: "itunes",
+}
+_DATE_FIELDS = ("pubDate", "dc:date", "dcterms:issued", "dcterms:modified")
 _SHORT_FIELDS = (
     "title",
+    "dc:title",
     "link",
     "guid",
-    "pubDate",
-    "dc:date",
+    *_DATE_FIELDS,
+    *atom.DATE_FIELDS,
     "id",
     "job_listing:company",
     "job_listing:location",
@@ -59,7 +72,8 @@ _SHORT_FIELDS = (
     "job_listing:category",
     "category",
 )
-_HTML_FIELDS = ("content:encoded", "description")
+_CATEGORY_FIELDS = ("job_listing:category", "category", "dc:subject", "media:category")
+_HTML_FIELDS = ("content:encoded", "description", "dc:description", *atom.HTML_FIELDS)
 
 # HigherEdJobs: "Institution (City, ST)"; the last parenthesized group is the location.
 _INSTITUTION = re.compile(r"(.+?)\s*\(([^()]+)\)")
@@ -86,6 +100,8 @@ class Normalizer:
         self.source = source_for(feed_url)
         self._base = feed_base(feed_url)
         self._html_base = self._base  # base for relative URLs in the item being sanitized
+        self._bases: tuple[str, ...] = ()  # the last item's xml:base values, and their result
+        self._bases_url = self._base
         self._cleaner = markup.make_cleaner(self._resolve_in_html)
         self._seen: set[str] = set()
 
@@ -101,21 +117,40 @@ class Normalizer:
                 title=title or None,
             )
 
-        title = markup.clean_text(_text(fields, "title"))
-        description = _text(fields, "description")
-        company = _first_text(fields, "job_listing:company")
-        location = _first_text(fields, "job_listing:location")
-        if self.source == "higheredjobs" and company is None and location is None:
-            split = _institution(description)
-            if split is not None:
-                company, location = split
-                description = ""  # it was only the institution and place
-        link, url, guid = self._locate(fields)
-        published_at, date_unparsed = _published(fields)
+        entry = atom.read_entry(fields) if raw.ns in ATOM_NS else None
+        base = self._xml_base(raw.bases) if raw.bases else ""  # "": none applies
+        html_base = base
+        if entry is None:
+            title = markup.clean_text(_text(fields, "title") or _text(fields, "dc:title"))
+            full = _text(fields, "content:encoded")
+            description = _text(fields, "description") or _text(fields, "dc:description")
+            company = _first_text(fields, "job_listing:company")
+            location = _first_text(fields, "job_listing:location")
+            if self.source == "higheredjobs" and company is None and location is None:
+                split = _institution(description)
+                if split is not None:
+                    company, location = split
+                    description = ""  # it was only the institution and place
+            link, url, guid = self._locate(fields, raw.about, base or self._base)
+            published_at, date_unparsed = _published(fields)
+            id_text = _text(fields, "id")
+        else:
+            title = markup.clean_text(entry.title)
+            full, description = entry.content, entry.summary
+            company = location = None
+            link, link_base = "", base or self._base
+            if entry.link is not None:
+                link = entry.link.attrs.get("href", "").strip()
+                link_base = join_base(link_base, entry.link.attrs.get("xml:base", ""))
+            url = None if link.startswith("#") else resolve_http_url(link, link_base)
+            if entry.content_base:
+                html_base = join_base(base or self._base, entry.content_base)
+            guid, id_text = entry.guid, ""
+            published_at, date_unparsed = first_date(fields, atom.DATE_FIELDS)
 
         job_key = external_id(
             self.source,
-            id_text=_text(fields, "id"),
+            id_text=id_text,
             url=url,
             guid=guid,
             title=title,
@@ -146,11 +181,15 @@ class Normalizer:
         self._seen.add(identity)
 
         description_html, description_text, summary = self._describe(
-            _text(fields, "content:encoded"), description, url
+            full, description, html_base or url or self._base
         )
-        job_type = _first_text(fields, "job_listing:job_type")
-        categories = _categories(fields)
-        logo_url = self._logo(fields)
+        if entry is None:
+            job_type = _first_text(fields, "job_listing:job_type")
+            categories = _categories(fields)
+            logo_url = self._logo(fields)
+        else:
+            job_type, logo_url = None, None
+            categories = category_names(entry.categories)
         warnings = _warnings(raw, date_unparsed=date_unparsed)
         content: dict[str, Any] = {
             "title": title,
@@ -175,24 +214,26 @@ class Normalizer:
             **content,
         )
 
-    def _locate(self, fields: _Fields) -> tuple[str, str | None, str]:
+    def _locate(self, fields: _Fields, about: str, base: str) -> tuple[str, str | None, str]:
         """(link as written, the job's URL or None, guid). Without a link, a permalink guid
-        (RSS 2.0: the default) is the URL."""
-        link = _text(fields, "link").strip()
+        (RSS 2.0: the default) is the URL. An RSS 1.0 item's `rdf:about` stands in for a missing
+        link and a missing guid."""
+        link = _text(fields, "link").strip() or about.strip()
         # A fragment-only link points at the feed document itself, not at a job.
-        url = None if link.startswith("#") else resolve_http_url(link, self._base)
+        url = None if link.startswith("#") else resolve_http_url(link, base)
         guid_el = _first(fields, "guid")
         guid = markup.collapse(guid_el.text) if guid_el is not None else ""
         if not link and guid_el is not None and _is_permalink(guid_el):
             url = resolve_http_url(guid, "")
+        if guid_el is None and about:
+            guid = markup.collapse(about)
         return link, url, guid
 
-    def _describe(
-        self, content: str, description: str, url: str | None
-    ) -> tuple[str, str, str | None]:
+    def _describe(self, content: str, description: str, base: str) -> tuple[str, str, str | None]:
         """(description_html, description_text, summary). With `content:encoded` present, that is
         the full description and `<description>` the teaser; otherwise `<description>` is both."""
-        self._html_base = url or self._base  # the item's page is where its HTML came from
+        # The nearest xml:base, else the item's page (where its HTML came from), else the feed.
+        self._html_base = base
         if content and not content.isspace():  # content.strip(), without copying 2 KB
             description_html = markup.sanitize(self._cleaner, content)
             description_text = markup.html_to_text(description_html)
@@ -206,6 +247,16 @@ class Normalizer:
             description_text,
             markup.truncate(summary, SUMMARY_MAX_CHARS) or None,
         )
+
+    def _xml_base(self, bases: tuple[str, ...]) -> str:
+        """The item's `xml:base` values, outermost first, resolved against the feed URL; the
+        last item's result is kept, as the items of a feed share theirs."""
+        if bases != self._bases:
+            url = self._base
+            for value in bases:
+                url = join_base(url, value)
+            self._bases, self._bases_url = bases, url
+        return self._bases_url
 
     def _logo(self, fields: _Fields) -> str | None:
         for key in ("media:content", "media:thumbnail"):
@@ -229,11 +280,13 @@ def _index(raw: RawItem) -> tuple[_Fields, bool]:
     longer than _LONG_TEXT characters: without one, `_oversized` cannot find anything."""
     fields: _Fields = {}
     long_text = False
+    own = raw.ns
     for element in raw.elements:
-        if element.ns is None:
+        ns = element.ns
+        if ns is None or ns == own:
             key = element.local
         else:
-            prefix = _PREFIXES.get(element.ns)
+            prefix = _PREFIXES.get(ns)
             if prefix is None:
                 # WP Job Manager declares `job_listing` as the site's own URL, not jobicy.com.
                 if element.prefix != "job_listing":
@@ -300,21 +353,35 @@ def _institution(description: str) -> tuple[str, str] | None:
 def _categories(fields: _Fields) -> tuple[str, ...]:
     # Sorted and deduplicated case-insensitively: their order carries no meaning in RSS, and
     # re-ordering them must not change the content hash.
+    names = [element.text for key in _CATEGORY_FIELDS if key in fields for element in fields[key]]
+    if "itunes:category" in fields:  # <itunes:category text="Jobs"><itunes:category text=.../>
+        for element in fields["itunes:category"]:
+            names.append(element.attrs.get("text", ""))
+            names.extend(child.attrs.get("text", "") for child in element.children)
+    return category_names(names)
+
+
+def category_names(names: Iterable[str]) -> tuple[str, ...]:
+    """Cleaned, deduplicated case-insensitively, sorted."""
     found: dict[str, str] = {}
-    for key in ("job_listing:category", "category"):
-        for element in fields.get(key, ()):
-            name = _clean_field(element.text)
-            if name:  # of spellings differing in case, the same one wins in any order
-                key = name.casefold()
-                found[key] = min(found.get(key, name), name)
+    for value in names:
+        name = _clean_field(value)
+        if name:  # of spellings differing in case, the same one wins in any order
+            key = name.casefold()
+            found[key] = min(found.get(key, name), name)
     return tuple(found[key] for key in sorted(found))
 
 
 def _published(fields: _Fields) -> tuple[datetime | None, bool]:
     """(published_at, whether a date was present but unreadable). `pubDate` first, then
-    `dc:date`: a readable one of them is used even when the other is not."""
+    `dc:date`, `dcterms:issued`, `dcterms:modified`: the first readable one is used."""
+    return first_date(fields, _DATE_FIELDS)
+
+
+def first_date(fields: _Fields, keys: tuple[str, ...]) -> tuple[datetime | None, bool]:
+    """(the first readable date of `keys`, whether one was present but unreadable)."""
     unreadable = False
-    for key in ("pubDate", "dc:date"):
+    for key in keys:
         text = _text(fields, key).strip()
         if text:
             published = parse_date(text)

@@ -22,6 +22,7 @@ from jobimport.errors import FeedError
 from jobimport.models import FeedErrorInfo, FeedFailureReason
 from jobimport.reader.decode import ENCODING_REPLACED, Decoder
 from jobimport.reader.entities import HTML_ENTITY, EntityRewriter
+from jobimport.reader.formats import ATOM_NS, RDF_ABOUT, XML_BASE, item_shape, lxml_failure
 from jobimport.reader.raw import RawElement, RawItem
 from jobimport.reader.tree import (
     attr_dict,
@@ -29,6 +30,7 @@ from jobimport.reader.tree import (
     discard,
     error_at,
     full_text,
+    inner_markup,
     local_name,
     make_element,
     qname,
@@ -40,8 +42,8 @@ __all__ = ["UNDECLARED_PREFIX", "FeedParser", "iter_items"]
 
 UNDECLARED_PREFIX = "undeclared_prefix"  # the value of models.WarningReason.UNDECLARED_PREFIX
 
-_RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-_ATOM_NS = frozenset({"http://www.w3.org/2005/Atom", "http://purl.org/atom/ns#"})
+# Atom elements whose child elements are inline XHTML (type="xhtml"; Atom 0.3: mode="xml").
+_ATOM_TEXTS = frozenset({"title", "summary", "content", "subtitle", "rights"})
 
 MAX_PROLOGUE_BYTES = 1 << 20
 """Bytes allowed before the root element: real prologues are tiny; a huge DTD is an attack."""
@@ -49,10 +51,6 @@ MAX_ITEM_ELEMENTS = 10_000
 """Elements allowed in one item: an item is held whole until it ends, so it must stay small."""
 
 _TOO_LARGE = FeedFailureReason.TOO_LARGE.value
-_MALFORMED = FeedFailureReason.MALFORMED_XML.value
-# How libxml2 reports its own size limits; the phrases hold spaces, so no XML name matches them.
-_LIMIT_TYPES = frozenset({"ERR_RESOURCE_LIMIT", "ERR_NAME_TOO_LONG"})
-_LIMIT_PHRASES = ("too long", "too big", "huge text node")
 _ERROR, _FATAL = 2, 3  # libxml2 XML_ERR_ERROR, XML_ERR_FATAL
 _UNDECLARED = "NS_ERR_UNDEFINED_NAMESPACE"  # an error to libxml2, a warning to us
 _NO_WARNINGS: frozenset[str] = frozenset()
@@ -67,7 +65,8 @@ _SAFE: dict[str, Any] = {
 class FeedParser:
     """Push parser: feed() body chunks, get the items completed so far.
 
-    Items are `<item>` children of `rss/channel` (RSS 2.0, 0.9x) or of `rdf:RDF` (RSS 1.0). After
+    Items are `<item>` children of `rss/channel` (RSS 2.0, 0.9x) or of `rdf:RDF` (RSS 0.90,
+    1.0), or `<entry>` children of an Atom `<feed>` (`formats.item_shape`). After
     the first problem `error` is set and feed()/close() return [] and ignore their input.
     `charset` is the HTTP Content-Type's: it outranks the XML declaration.
     """
@@ -95,6 +94,12 @@ class FeedParser:
         )
         self._depth = 0
         self._item_depth = 0  # depth of items once the root is known: 3 in RSS 2.0, 2 in RSS 1.0
+        self._item_local = "item"  # `entry` in Atom
+        self._item_tag = b"item"  # the same in UTF-8
+        self._item_ns: str | None = None  # of the open item
+        self._item_about = ""  # its rdf:about
+        self._item_bases: tuple[str, ...] = ()  # the xml:base values over it, outermost first
+        self._base_seen = False  # an xml:base was met outside items
         self._in_item = False
         self._item_elements = 0
         self._channel_open = False  # the open depth-2 element is the channel
@@ -167,13 +172,14 @@ class FeedParser:
 
     def _push(self, parser: etree.XMLPullParser, data: bytes, marks: list[int]) -> list[RawItem]:
         """Feed lxml `data` (UTF-8), stopping at each rewrite (`marks`) to learn whose it is.
-        After the first, the item can change only where the bytes in between hold `item`."""
+        After the first, the item can change only where the bytes in between hold `item` (Atom:
+        `entry`)."""
         if not data:
             return []
         out: list[RawItem] = []
         fed = last = 0
         for mark in marks:
-            if fed and data.find(b"item", last, mark) < 0:
+            if fed and data.find(self._item_tag, last, mark) < 0:
                 last = mark
                 continue
             out += self._step(parser, parser.feed, data[fed:mark])
@@ -267,27 +273,37 @@ class FeedParser:
                         raise error_at(_TOO_LARGE, f"elements nested deeper than {max_depth}", el)
                     if in_item:
                         continue
-                    local = local_name(el.tag)
+                    local, ns = split(el.tag)
                     if depth == 1:
                         item_depth = self._item_depth = self._check_root(el)
                     elif depth == 2:
                         self._channel_open = local == "channel"
-                    if local == "item" and depth == item_depth:
-                        # RSS 2.0 items sit in rss/channel, RSS 1.0 items in rdf:RDF itself.
-                        in_item = depth == 2 or self._channel_open
-                        count = 0
-                        self._item_warnings = None
                     values = el.values()
                     if values:
                         check_attr_values(el, values, max_attr)
+                        if el.get(XML_BASE) is not None:
+                            self._base_seen = True
+                    if local == self._item_local and depth == item_depth:
+                        # RSS 2.0 items sit in rss/channel, RSS 1.0 items in rdf:RDF itself.
+                        in_item = depth == 2 or self._channel_open
+                        if in_item:
+                            self._start_item(el, ns, values)
+                        count = 0
                 elif in_item:
                     if depth == item_depth:
                         elements = levels[depth + 1]
                         warned = self._item_warnings
                         warnings = frozenset(warned) if warned else _NO_WARNINGS
-                        out.append(
-                            RawItem(self.items_seen, tuple(elements), el.sourceline, warnings)
+                        item = RawItem(
+                            self.items_seen,
+                            tuple(elements),
+                            el.sourceline,
+                            warnings,
+                            self._item_ns,
+                            self._item_about,
+                            self._item_bases,
                         )
+                        out.append(item)
                         elements.clear()
                         self.items_seen += 1
                         in_item = False
@@ -296,15 +312,21 @@ class FeedParser:
                         local, ns = split(el.tag)
                         if ns is None and ":" in local:
                             self._warn_item(UNDECLARED_PREFIX)
-                        # Child nodes mean mixed content, comments or processing instructions.
-                        text = full_text(el) if len(el) else el.text
+                        # Child nodes mean mixed content, comments or processing instructions;
+                        # in Atom's text constructs, inline XHTML: kept as markup.
+                        markup = False
+                        if len(el):
+                            markup = ns in ATOM_NS and local in _ATOM_TEXTS
+                            text = inner_markup(el) if markup else full_text(el)
+                        else:
+                            text = el.text
                         if text:
                             if len(text) > text_quick:
                                 self._check_text(text, el)
                             text = text.strip()
                         attrs = el.items()
                         kids = levels[depth + 1]
-                        children = tuple(kids)
+                        children = () if markup else tuple(kids)
                         if kids:
                             kids.clear()
                         count += 1
@@ -327,27 +349,27 @@ class FeedParser:
             self._in_item = in_item
             self._item_elements = count
 
+    def _start_item(self, el: etree._Element, ns: str | None, values: list[Any]) -> None:
+        self._item_warnings = None
+        self._item_ns = ns
+        self._item_about = (el.get(RDF_ABOUT) or "") if values else ""
+        bases: tuple[str, ...] = ()
+        if self._base_seen:
+            found = [element.get(XML_BASE) for element in (el, *el.iterancestors())]
+            bases = tuple(base for base in reversed(found) if base is not None)
+        self._item_bases = bases
+
     def _check_root(self, root: etree._Element) -> int:
-        """Refuse entity declarations and non-RSS roots; return the depth items sit at."""
+        """Refuse entity declarations and non-feed roots; return the depth items sit at."""
         dtd = cast(Any, root.getroottree().docinfo).internalDTD
         names = [entity.name for entity in dtd.entities()] if dtd is not None else []
         if names:
             listed = ", ".join(names[:5])
             message = f"the DOCTYPE declares entities ({listed}); entity declarations are refused"
             raise error_at(FeedFailureReason.ENTITIES_FORBIDDEN.value, message, root)
-        local, ns = split_tag(root.tag)
-        if local == "rss":
-            return 3
-        if local == "RDF" and ns == _RDF_NS:
-            return 2
-        if local == "feed" and ns in _ATOM_NS:
-            reason = FeedFailureReason.UNSUPPORTED_FORMAT.value
-            message = "Atom is not supported: expected RSS 2.0 (<rss>) or RSS 1.0 (<rdf:RDF>)"
-        else:
-            reason = FeedFailureReason.NOT_A_FEED.value
-            what = "a web page" if local == "html" else "not an RSS feed"
-            message = f"the root element is <{local}>, expected <rss> or <rdf:RDF>: {what}"
-        raise error_at(reason, message, root)
+        depth, self._item_local = item_shape(root)
+        self._item_tag = self._item_local.encode()
+        return depth
 
     def _finish_outside(self, el: etree._Element, depth: int) -> None:
         """An element outside any item ended: note the channel title, then let it go."""
@@ -375,23 +397,7 @@ class FeedParser:
         return any(entry.level >= _FATAL for entry in log)
 
     def _fail_from_lxml(self, entries: list[Any], exc: etree.LxmlError | None) -> None:
-        if entries:  # the log has the root cause; the exception often only the last symptom
-            first = entries[0]
-            kind, message, line, column = first.type_name, first.message, first.line, first.column
-        else:
-            kind, message = "", str(getattr(exc, "msg", None) or exc)
-            line, column = getattr(exc, "position", (None, None))
-        message, reason = str(message).strip(), _MALFORMED
-        if any(
-            e.type_name in _LIMIT_TYPES or any(p in e.message for p in _LIMIT_PHRASES)
-            for e in entries
-        ):
-            reason, message = _TOO_LARGE, f"an XML size limit was hit: {message}"
-        elif kind == "ERR_UNDECLARED_ENTITY":
-            message += " (XML predefines only &amp; &lt; &gt; &quot; &apos; and &#...; references)"
-        elif not self._fed:
-            message = "empty document: no root element"
-        self._fail(reason, message, line, column)
+        self._fail(*lxml_failure(entries, exc, empty=not self._fed))
 
     def _fail(self, reason: str, message: str, line: int = 0, column: int = 0) -> None:
         self._set_error(

@@ -25,14 +25,19 @@ class RawElement:
 
 @dataclass(frozen=True, slots=True)
 class RawItem:
-    """One `<item>` as parsed, before any interpretation. `position` is 0-based in the document;
-    `warnings` names what was read leniently in it (`models.WarningReason` values: `html_entity`,
-    `undeclared_prefix`)."""
+    """One `<item>` (or Atom `<entry>`) as parsed, before any interpretation. `position` is
+    0-based in the document; `warnings` names what was read leniently in it (`models.WarningReason`
+    values: `html_entity`, `undeclared_prefix`). `ns` is the item element's namespace URI (RSS 1.0,
+    Atom, a namespaced RSS 2.0), `about` its `rdf:about`, `bases` the `xml:base` values on it and
+    its ancestors, outermost first, as written."""
 
     position: int
     elements: tuple[RawElement, ...]
     line: int | None = None
     warnings: frozenset[str] = frozenset()
+    ns: str | None = None
+    about: str = ""
+    bases: tuple[str, ...] = ()
 
     def find(self, local: str, ns: str | None = None) -> RawElement | None:
         """First child element with this local name and namespace URI (None = no namespace)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable, Iterable
+from html import escape
 from typing import Any, cast
 
 from lxml import etree
@@ -134,3 +135,38 @@ def utf8_over(text: str, limit: int) -> bool:
     if n * 4 <= limit:
         return False
     return n > limit or len(text.encode("utf-8", "surrogatepass")) > limit
+
+
+# HTML elements without an end tag: `<br></br>` would read as two line breaks.
+_VOID = frozenset({"area", "br", "col", "embed", "hr", "img", "input", "source", "track", "wbr"})
+
+
+def inner_markup(el: etree._Element) -> str:
+    """The inline XHTML inside `el` as HTML, namespaces dropped; of a lone wrapping `<div>` (Atom's
+    type="xhtml"), its inside. Comments and processing instructions are left out."""
+    kids = [child for child in el if isinstance(child.tag, str)]
+    if (
+        len(kids) == 1
+        and local_name(kids[0].tag) == "div"
+        and not (el.text or "").strip()
+        and not (kids[0].tail or "").strip()
+    ):
+        el = kids[0]
+    parts = [escape(el.text or "", quote=False)]
+    for child in el:
+        _serialize(child, parts)
+    return "".join(parts)
+
+
+def _serialize(el: etree._Element, parts: list[str]) -> None:
+    if isinstance(el.tag, str):
+        local = local_name(el.tag)
+        attrs = "".join(f' {local_name(str(k))}="{escape(str(v))}"' for k, v in el.items())
+        parts.append(f"<{local}{attrs}>")
+        if local not in _VOID:
+            parts.append(escape(el.text or "", quote=False))
+            for child in el:
+                _serialize(child, parts)
+            parts.append(f"</{local}>")
+    if el.tail:
+        parts.append(escape(el.tail, quote=False))

@@ -31,6 +31,17 @@ def feed_base(feed_url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
+def join_base(base: str, value: str) -> str:
+    """An `xml:base` value resolved against the base in scope ("" leaves it unchanged)."""
+    value = value.strip()
+    if not value:
+        return base
+    try:
+        return urljoin(base, value)
+    except ValueError:
+        return base
+
+
 def resolve_http_url(value: str, base: str) -> str | None:
     """`value` resolved against `base`, if that gives an absolute http(s) URL with a valid host;
     otherwise None."""
