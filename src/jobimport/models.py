@@ -39,6 +39,7 @@ class FeedFailureReason(StrEnum):
     BLOCKED = "blocked"
     NOT_A_FEED = "not_a_feed"
     MALFORMED_XML = "malformed_xml"
+    MALFORMED_JSON = "malformed_json"  # a JSON Feed that is not valid JSON (or broke off)
     ENTITIES_FORBIDDEN = "entities_forbidden"
     SSRF_REFUSED = "ssrf_refused"
     INVALID_URL = "invalid_url"

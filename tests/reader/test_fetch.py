@@ -772,7 +772,6 @@ async def test_feed_that_mentions_captcha_is_not_blocked(
     [
         (b"<!DOCTYPE html><html><body><h1>Jobs</h1></body></html>", "text/html"),
         (b"\xef\xbb\xbf\n  <html lang='en'><p>hello</p></html>", "text/html"),
-        (b'{"jobs": []}', "application/json"),
         (b"[1, 2, 3]", "application/json"),
         (b"", "application/rss+xml"),
     ],
@@ -786,6 +785,12 @@ async def test_html_json_and_empty_bodies_are_not_a_feed(
     error = await fetch_error(str(server.make_url("/feed")), make_settings())
 
     assert (error.info.reason, error.info.status) == ("not_a_feed", 200)
+
+
+def test_not_xml_reason_leaves_a_json_object_to_the_reader() -> None:
+    # It may be a JSON Feed: DocumentReader tells (and says not_a_feed if it is not one).
+    assert not_xml_reason(b'\xef\xbb\xbf\n {"version": "x"}') is None
+    assert not_xml_reason(b"[1]") == "JSON"
 
 
 def test_not_xml_reason_leaves_utf16_to_the_parser() -> None:

@@ -29,7 +29,8 @@ class RawItem:
     0-based in the document; `warnings` names what was read leniently in it (`models.WarningReason`
     values: `html_entity`, `undeclared_prefix`). `ns` is the item element's namespace URI (RSS 1.0,
     Atom, a namespaced RSS 2.0), `about` its `rdf:about`, `bases` the `xml:base` values on it and
-    its ancestors, outermost first, as written."""
+    its ancestors, outermost first, as written. A JSON Feed item (`jsonfeed.py`) keeps its item
+    object in `source_json`: that is its `to_json()`."""
 
     position: int
     elements: tuple[RawElement, ...]
@@ -38,6 +39,7 @@ class RawItem:
     ns: str | None = None
     about: str = ""
     bases: tuple[str, ...] = ()
+    source_json: Any = None  # a JSON Feed item: the item object as the feed wrote it
 
     def find(self, local: str, ns: str | None = None) -> RawElement | None:
         """First child element with this local name and namespace URI (None = no namespace)."""
@@ -49,6 +51,8 @@ class RawItem:
     def to_json(self) -> dict[str, Any]:
         """The item as JSON, xmltodict-style: text-only elements become strings, attributes `@name`,
         mixed text `#text`, repeated names become lists. Element names keep their prefixes."""
+        if self.source_json is not None:
+            return dict(self.source_json) if isinstance(self.source_json, dict) else {}
         return _elements_to_json(self.elements)
 
 

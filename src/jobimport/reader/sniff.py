@@ -1,4 +1,5 @@
-"""What a response body is, judged from its first bytes: a bot-challenge page, or clearly not XML;
+"""What a response body is, judged from its first bytes: a bot-challenge page, or clearly not XML
+(nor a JSON object, which may be a JSON Feed);
 and the charset its Content-Type names.
 
 Pure functions, no I/O: `fetch` calls them on the first chunk before handing a body to the parser.
@@ -51,8 +52,9 @@ def charset_of(content_type: str | None) -> str | None:
 
 def not_xml_reason(head: bytes) -> str | None:
     """What `head` (the first bytes of a body) clearly is instead of XML, or None if it may be XML:
-    an empty body, an HTML page, JSON, or anything whose first character is not `<`. A UTF-8 BOM
-    and whitespace are skipped; UTF-16 bodies are left to the parser."""
+    an empty body, an HTML page, a JSON array, or anything whose first character is not `<`. A
+    UTF-8 BOM and whitespace are skipped; UTF-16 bodies are left to the parser, and a JSON object
+    (`{`, perhaps a JSON Feed) to `DocumentReader`."""
     if head.startswith(_UTF16_STARTS):
         return None
     text = _skip_preamble(head)
@@ -60,9 +62,9 @@ def not_xml_reason(head: bytes) -> str | None:
         return "an empty body"
     if _looks_like_html(text):
         return "an HTML page"
-    if text.startswith((b"{", b"[")):
+    if text.startswith(b"["):
         return "JSON"
-    if not text.startswith(b"<"):
+    if not text.startswith((b"<", b"{")):
         return f"a body starting with {text[:16]!r}"
     return None
 
