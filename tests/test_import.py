@@ -279,6 +279,39 @@ async def test_atom_feed_imports(feeds: FeedServer, pipeline: Pipeline) -> None:
     assert page.items[0].job.description_html == "<p>Run <b>it</b></p>"
 
 
+JSON_FEED = (
+    b'{"version": "https://jsonfeed.org/version/1.1", "title": "JSON jobs",'
+    b' "home_page_url": "https://e.org/jobs/", "items": ['
+    b'{"id": 1, "url": "j1", "title": "JSON one", "tags": ["ops"],'
+    b' "content_html": "<p>Run <b>it</b></p>", "date_published": "2024-05-01T00:00:00Z"},'
+    b'{"id": "j2", "url": "https://e.org/j2", "title": "JSON two", "content_text": "a < b"}]}'
+)
+
+
+@pytest.mark.parametrize("content_type", ["application/feed+json", "application/json"])
+async def test_json_feed_imports(feeds: FeedServer, pipeline: Pipeline, content_type: str) -> None:
+    url = feeds.put("/json", JSON_FEED, content_type=content_type)
+    run = await import_inline(pipeline, url)
+
+    assert (run.status, run.counts.new, run.counts.failed) == (RunStatus.SUCCEEDED, 2, 0)
+    page = await pipeline.store.list_jobs(JobQuery(category="ops"))
+    assert [(r.job.title, r.job.url, r.job.external_id) for r in page.items] == [
+        ("JSON one", "https://e.org/jobs/j1", "1")
+    ]
+    assert page.items[0].job.description_html == "<p>Run <b>it</b></p>"
+
+
+async def test_json_that_is_not_a_json_feed_fails_as_not_a_feed(
+    feeds: FeedServer, pipeline: Pipeline
+) -> None:
+    url = feeds.put("/other.json", b'{"jobs": []}', content_type="application/json")
+    run = await import_inline(pipeline, url)
+
+    assert run.status is RunStatus.FAILED
+    assert run.error is not None
+    assert run.error.reason == "not_a_feed"
+
+
 BASE_FEED = (
     b'<rss version="2.0" xml:base="../jobs/"><channel><title>J</title>'
     b"<item><title>Based</title><link>7</link>"

@@ -185,3 +185,31 @@ def test_xml_still_goes_to_the_xml_parser() -> None:
 
 def test_an_empty_body_is_still_the_parser_s_empty_document() -> None:
     assert read_every_way(b"")[1] == read_every_way(b" \n")[1] == "malformed_xml"
+
+
+def test_malformed_json_says_where() -> None:
+    reader = DocumentReader(FEED_URL)
+    reader.feed(b'{"version": "https://jsonfeed.org/version/1",\n  "items": [}')
+    reader.close()
+
+    assert reader.error is not None
+    assert (reader.error.info.reason, reader.error.info.line, reader.error.info.column) == (
+        "malformed_json",
+        2,
+        13,
+    )
+
+
+def test_bytes_that_do_not_decode_are_malformed_json() -> None:
+    assert read_every_way(b'{"version": "\xff"}') == ([], "malformed_json")
+
+
+def test_without_home_page_url_a_relative_url_resolves_against_the_feed_url() -> None:
+    [job], _ = read_every_way(feed(V1, {"id": "a", "url": "a.html", "title": "A"}))
+
+    assert isinstance(job, Job)
+    assert job.url == "https://example.org/feeds/a.html"
+
+
+def test_the_cap_is_32_mib() -> None:
+    assert jsonfeed.MAX_JSON_FEED_BYTES == 32 * 1024 * 1024
