@@ -139,10 +139,7 @@ class EntityRewriter:
                     keep = amp
                     break
                 if replacement:
-                    out.append(buf[done:amp])
-                    out.append(replacement)
-                    size += amp - done + len(replacement)
-                    marks.append(size)
+                    size = _splice(out, marks, size, buf[done:amp], replacement)
                     done = after
                 pos = after
             else:
@@ -187,10 +184,7 @@ class EntityRewriter:
                 keep = amp
                 break
             if replacement:
-                out.append(buf[done:amp])
-                out.append(replacement)
-                size += amp - done + len(replacement)
-                marks.append(size)
+                size = _splice(out, marks, size, buf[done:amp], replacement)
                 done = after
             lo = pos = after
         else:
@@ -344,3 +338,13 @@ class _Doctype:
                     return pos, end
             else:
                 self.closer = b"-->" if token == b"<!--" else b"?>"
+
+
+def _splice(out: list[bytes], marks: list[int], size: int, kept: bytes, replacement: bytes) -> int:
+    """Append the bytes before a rewritten reference and its replacement to `out`, mark where the
+    replacement ends in the output, and return the output's new size."""
+    out.append(kept)
+    out.append(replacement)
+    size += len(kept) + len(replacement)
+    marks.append(size)
+    return size
