@@ -24,6 +24,7 @@ from typing import Any
 from jobimport.log import configure_logging
 from jobimport.runtime import open_runtime
 from jobimport.settings import Settings, load_settings
+from jobimport.wire import ImportLog
 
 
 def _status_mb(field: str) -> float | None:
@@ -59,7 +60,7 @@ async def import_once(settings: Settings, url: str) -> dict[str, Any]:
         await runtime.local_queue.join()
         seconds = time.perf_counter() - started
         run = await runtime.store.get_run(runs[0].id) or runs[0]
-    log = run.to_log()
+    log = ImportLog.of(run).model_dump(mode="json")  # the import log as the API shows it
     return {
         "seconds": seconds,
         "status": log["status"],
