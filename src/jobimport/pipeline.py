@@ -3,7 +3,7 @@
 A run is driven in two kinds of step, so a queue can carry them as separate tasks:
 - `fetch_and_stage(run_id)`: download, parse and normalize the feed, stage its entries in batches of
   BATCH_SIZE, then mark the run fetched with its number of batches. A repeat of this step restages
-  from scratch while the run is not yet fetched, and otherwise changes nothing.
+  from scratch while the run is not yet staged, and otherwise changes nothing.
 - `apply_batch(run_id, n)`: apply one staged batch through the store's idempotent call. The step
   that records the last batch result closes the run.
 """
@@ -78,7 +78,7 @@ class Pipeline:
             return existing  # already final: nothing to do
         with structlog.contextvars.bound_contextvars(run_id=run_id, feed=run.feed_url):
             if run.staged:
-                log.info("run already fetched; nothing to restage")
+                log.info("run already staged; nothing to restage")
                 return run
             await self.store.reset_staging(run_id)
             if run.attempts == 1:
