@@ -2,7 +2,7 @@
 
 A run is driven in two kinds of step, so a queue can carry them as separate tasks:
 - `fetch_and_stage(run_id)`: download, parse and normalize the feed, stage its entries in batches of
-  BATCH_SIZE, then mark the run fetched with its number of batches. A repeat of this step restages
+  BATCH_SIZE, then mark the run staged with its number of batches. A repeat of this step restages
   from scratch while the run is not yet staged, and otherwise changes nothing.
 - `apply_batch(run_id, n)`: apply one staged batch through the store's idempotent call. The step
   that records the last batch result closes the run.
