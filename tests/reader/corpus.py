@@ -125,6 +125,23 @@ ENTITIES = [
         (job(1, "Fish &amp; Chips"),),
     ),
     _utf8(
+        "entities-in-attribute-values",
+        f"<feed {ATOM10}><title>J</title><entry><title>Welder</title><id>urn:1</id>"
+        f'<link href="{EX}/j/1?a=1&b=2&amp;c=&eacute;"/>'
+        '<category term="x" label="Caf&eacute;&nbsp;staff"/></entry></feed>',
+        (
+            Item(
+                "Welder",
+                f"{EX}/j/1?a=1&b=2&c=é",
+                id="urn:1",
+                categories=("Café staff",),
+                warnings=("html_entity",),
+            ),
+        ),
+        warnings={"html_entity": 1},
+        content_type=ATOM_CT,
+    ),
+    _utf8(
         "entities-in-comment-untouched",
         rss(item("Welder<!-- &eacute; -->", f"{EX}/j/1")),
         (job(1, "Welder"),),
@@ -200,11 +217,12 @@ ENCODINGS = [
     Shape(
         "enc-declared-utf8-invalid-byte",
         declared("utf-8")
-        + rss(item("Café", f"{EX}/j/1") + item("BADbyte", f"{EX}/j/2"))
+        + rss(item("Café", f"{EX}/j/1") + item("BADbyte", f"{EX}/j/2") + item("BAD", f"{EX}/j/3"))
         .encode()
         .replace(b"BAD", b"Bad\xff"),
         RSS_CT,
-        (job(1, "Café"), job(2, "Bad\ufffdbyte")),
+        # Two bad bytes in two items, one after another: counted once, the document goes on.
+        (job(1, "Café"), job(2, "Bad\ufffdbyte"), job(3, "Bad\ufffd")),
         warnings={"encoding_replaced": 1},
     ),
     # Valid UTF-8 for the first 64 KiB: read as UTF-8, the later bad bytes replaced.
@@ -248,6 +266,28 @@ DATE_FORMS = [
     ("November 23rd, 2026 9:00 PM", "2026-11-23T21:00:00+00:00"),
     ("23.11.2026", "2026-11-23T00:00:00+00:00"),
     ("Wed, 31 Dec 2025 23:59:60 GMT", "2025-12-31T23:59:59+00:00"),
+    ("Tue, 3 Nov 2026 09:00 +05", "2026-11-03T04:00:00+00:00"),  # one-digit day, no seconds
+    ("mon, 23 november 2026 09:00:00 gmt", "2026-11-23T09:00:00+00:00"),
+    ("Mon,, 23 Nov. 2026 09:00:00 GMT", "2026-11-23T09:00:00+00:00"),
+    ("Mon, 23 Nov 2026 09:00:00 -05:00", "2026-11-23T14:00:00+00:00"),
+    ("Mon, 23 Nov 2026 09:00 (PDT)", "2026-11-23T09:00:00+00:00"),  # a comment, not a zone
+    ("Mon, 23 Nov 126 09:00:00 GMT", "2026-11-23T09:00:00+00:00"),  # three digits: +1900
+    ("Wed, 23 Nov 49 09:00:00 GMT", "2049-11-23T09:00:00+00:00"),
+    ("Mon, 23 Nov 2026 09:00:00 +0300 EAT", "2026-11-23T06:00:00+00:00"),
+    ("Mon, 23 Nov 2026 09:00:00 AKST", "2026-11-23T18:00:00+00:00"),
+    ("Mon, 23 Nov 2026 09:00:00 HST", "2026-11-23T19:00:00+00:00"),
+    ("Mon, 23 Nov 2026 09:00:00 AST", "2026-11-23T13:00:00+00:00"),
+    ("Mon, 23 Nov 2026 09:00:00 NST", "2026-11-23T12:30:00+00:00"),
+    ("Mon, 23 Nov 2026 09:00:00 PT", "2026-11-23T17:00:00+00:00"),
+    ("Mon, 23 Nov 2026 09:00:00 BST", "2026-11-23T08:00:00+00:00"),
+    ("Mon, 23 Nov 2026 09:00:00 WEST", "2026-11-23T08:00:00+00:00"),
+    ("Mon, 23 Nov 2026 09:00:00 MESZ", "2026-11-23T07:00:00+00:00"),
+    ("Mon, 23 Nov 2026 09:00:00 EEST", "2026-11-23T06:00:00+00:00"),
+    ("Mon, 23 Nov 2026 09:00:00 MSK", "2026-11-23T06:00:00+00:00"),
+    ("Mon, 23 Nov 2026 09:00:00 JST", "2026-11-23T00:00:00+00:00"),
+    ("2003", "2003-01-01T00:00:00+00:00"),
+    ("2003-12-31", "2003-12-31T00:00:00+00:00"),
+    ("2003-12-31T10:14", "2003-12-31T10:14:00+00:00"),  # no zone: UTC
 ]
 UNREADABLE_DATES = ["next tuesday", "11/12/2026", "Mon, 23 Nov 2026 09:00:00 IST"]
 
@@ -410,6 +450,17 @@ FORMATS = [
         ),
     ),
     _utf8(
+        "rss-extensions-by-namespace-uri",
+        rss(
+            "<item><d:title>Welder</d:title><link>https://jobs.example.org/j/1</link>"
+            "<d:date>2026-11-23T09:00:00Z</d:date><m:category>Metal</m:category>"
+            "<dc:subject>not Dublin Core</dc:subject></item>",
+            attrs='xmlns:d="http://purl.org/dc/elements/1.1/" '
+            'xmlns:m="http://search.yahoo.com/mrss/" xmlns:dc="urn:other"',
+        ),
+        (job(1, "Welder", published=_ISO, categories=("Metal",)),),
+    ),
+    _utf8(
         "rss-undeclared-atom-prefix",
         rss(item("Welder", f"{EX}/j/1", '<atom:link href="x"/>') + item("Baker", f"{EX}/j/2")),
         (job(1, "Welder", warnings=("undeclared_prefix",)), job(2, "Baker")),
@@ -512,6 +563,14 @@ FORMATS = [
         content_type="application/feed+json",
     ),
     _utf8(
+        "jsonfeed-relative-home-page",
+        '{"version": "https://jsonfeed.org/version/1.1", "home_page_url": "/board/",'
+        ' "items": [{"id": "a", "url": "j/1", "title": "<b>Welder</b>",'
+        ' "content_html": "<a href=\\"apply\\">Apply</a>"}]}',
+        (Item("<b>Welder</b>", "{base}/board/j/1", id="a", text="Apply"),),
+        content_type="application/json",
+    ),
+    _utf8(
         "jsonfeed-1.1-bom-any-content-type",
         "\ufeff \n"
         '{"version": "https://jsonfeed.org/version/1.1", "items": ['
@@ -599,6 +658,12 @@ REFUSED = [
     _utf8(
         "refused-feed-no-namespace",
         "<feed><entry><title>Welder</title></entry></feed>",
+        (),
+        error="unsupported_format",
+    ),
+    _utf8(
+        "refused-feed-other-namespace",
+        '<feed xmlns="urn:not-atom"><entry><title>Welder</title></entry></feed>',
         (),
         error="unsupported_format",
     ),
