@@ -15,17 +15,8 @@ from hypothesis import strategies as st
 
 from jobimport.models import Job, StagedEntry
 from jobimport.reader.document import DocumentReader
-from tests.reader.corpus import (
-    ATOM03,
-    ATOM10,
-    DATE_FORMS,
-    DC,
-    EX,
-    MEDIA,
-    RDF,
-    UNREADABLE_DATES,
-    declared,
-)
+from tests.reader.corpus import DATE_FORMS, UNREADABLE_DATES
+from tests.reader.corpus_kit import ATOM03, ATOM10, DC, EX, MEDIA, RDF, declared
 from tests.support import examples
 
 FEED = "https://jobs.example.org/feeds/all.xml"
