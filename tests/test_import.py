@@ -319,7 +319,7 @@ BASE_FEED = (
 )
 
 
-async def test_xml_base_resolves_against_the_feed_url_not_content_location(
+async def test_xml_base_resolves_against_the_content_location(
     feeds: FeedServer, pipeline: Pipeline
 ) -> None:
     headers = {"Content-Location": "https://elsewhere.example/x/"}
@@ -328,6 +328,6 @@ async def test_xml_base_resolves_against_the_feed_url_not_content_location(
 
     assert (run.status, run.counts.new) == (RunStatus.SUCCEEDED, 1)
     job = (await pipeline.store.list_jobs(JobQuery(feed_url=url))).items[0].job
-    root = url.removesuffix("feeds/all")
-    assert job.url == f"{root}jobs/7"
-    assert f'href="{root}jobs/apply"' in job.description_html
+    assert job.url == "https://elsewhere.example/jobs/7"
+    assert 'href="https://elsewhere.example/jobs/apply"' in job.description_html
+    assert job.source == "127.0.0.1"  # the feed URL's, wherever the document says it lives

@@ -10,10 +10,15 @@ from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 
 from jobimport import wire
-from jobimport.models import FeedErrorInfo, FetchInfo, ImportRun, ItemFailure
+from jobimport.models import Enclosure, FeedErrorInfo, FetchInfo, ImportRun, ItemFailure
 from tests.test_wire import BARE, FULL, NOT_MODIFIED
 
-MIRRORS = {wire.FailureOut: ItemFailure, wire.FeedErrorOut: FeedErrorInfo, wire.HttpOut: FetchInfo}
+MIRRORS = {
+    wire.FailureOut: ItemFailure,
+    wire.FeedErrorOut: FeedErrorInfo,
+    wire.HttpOut: FetchInfo,
+    wire.EnclosureOut: Enclosure,
+}
 
 
 def test_every_mirroring_shape_is_checked() -> None:

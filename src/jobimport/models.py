@@ -73,6 +73,16 @@ class WarningReason(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Enclosure:
+    """A file attached to an item (RSS `<enclosure>`, Atom `link rel="enclosure"`, JSON Feed
+    `attachments`): an absolute http(s) URL, its media type and its length in bytes, when given."""
+
+    url: str
+    type: str | None = None
+    length: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Job:
     """A normalized job posting. Identity is (`source`, `external_id`), never the feed URL.
 
@@ -99,6 +109,8 @@ class Job:
     url: str | None = None
     logo_url: str | None = None
     published_at: datetime | None = None
+    author: str | None = None
+    enclosures: tuple[Enclosure, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
     position: int = 0
     warnings: tuple[str, ...] = field(default=(), compare=False)

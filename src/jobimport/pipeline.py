@@ -123,7 +123,7 @@ class Pipeline:
         self, run: ImportRun, response: FeedResponse, started: float, may_retry: bool
     ) -> ImportRun:
         loop = asyncio.get_running_loop()
-        reader = DocumentReader(run.feed_url, charset=response.charset)
+        reader = DocumentReader(run.feed_url, charset=response.charset, base_url=response.base_url)
         batcher = Batcher(self.settings.batch_size)
         batches = 0
         stream_error: FeedError | None = None

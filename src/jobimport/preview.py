@@ -71,7 +71,7 @@ async def preview_feed(
     loop = asyncio.get_running_loop()
     try:
         async with open_feed(session, url, settings, extra_headers=headers) as response:
-            reader = DocumentReader(url, charset=response.charset)
+            reader = DocumentReader(url, charset=response.charset, base_url=response.base_url)
             # One thread per document: lxml parsers must not hop between threads mid-document.
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="preview") as executor:
                 try:

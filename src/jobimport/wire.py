@@ -151,6 +151,15 @@ def _run_fields(run: ImportRun) -> dict[str, Any]:
 # --- jobs ------------------------------------------------------------------------------------
 
 
+class EnclosureOut(Mirror):
+    """A file attached to the item (`models.Enclosure`): an http(s) URL, its media type and its
+    length when given."""
+
+    url: str
+    type: str | None
+    length: int | None = Field(description="In bytes, as the feed gave it.")
+
+
 class JobItem(BaseModel):
     """A job as its feed lists it: an item of a preview, and the start of a stored job."""
 
@@ -165,6 +174,10 @@ class JobItem(BaseModel):
     summary: str | None = Field(description="The feed's teaser, plain text.")
     url: str | None
     publishedAt: datetime | None
+    author: str | None = Field(description="`dc:creator`, `author`, or the Atom/JSON Feed author.")
+    enclosures: list[EnclosureOut] = Field(
+        description="Files attached to the item (RSS enclosure, Atom rel=enclosure, attachments)."
+    )
 
     @classmethod
     def of(cls, job: Job, **more: Any) -> Self:
@@ -181,6 +194,8 @@ class JobItem(BaseModel):
             summary=job.summary,
             url=job.url,
             publishedAt=job.published_at,
+            author=job.author,
+            enclosures=[EnclosureOut.of(e) for e in job.enclosures],
             **more,
         )
 

@@ -21,6 +21,11 @@ NASTY = Item(
     title="Nasty &lt;b&gt;bold&lt;/b&gt; title",
     company="&lt;img src=x onerror=alert(1)&gt;",
     description='<p onclick="alert(1)">Hello <b>there</b></p><script>alert(2)</script>',
+    extra=(
+        "<author>jobs@x.test (Ann &lt;i&gt;Lee&lt;/i&gt;)</author>"
+        '<enclosure url="/files/spec.pdf" type="application/pdf" length="2048"/>'
+        '<enclosure url="javascript:alert(3)" type="text/html"/>'
+    ),
 )
 BAD_ITEM = "<item><title></title><link>https://x.test/no-title</link></item>"
 
@@ -114,7 +119,7 @@ async def test_feeds_page_shows_state_and_sorts(imported: tuple[Any, dict[str, s
 
 
 async def test_jobs_are_searchable_and_every_feed_text_is_escaped(
-    imported: tuple[Any, dict[str, str]],
+    imported: tuple[Any, dict[str, str]], feeds: FeedServer
 ) -> None:
     client, _ = imported
     html = await page(client, "/jobs?q=nasty")
@@ -127,6 +132,17 @@ async def test_jobs_are_searchable_and_every_feed_text_is_escaped(
     assert "<p>Hello <b>there</b></p>" in description  # sanitized HTML, shown as HTML
     assert "onclick" not in description
     assert "<script" not in description
+    assert "<dt>Author</dt><dd>Ann Lee</dd>" in job  # markup in the name stripped
+    attachments = job.split("data-enclosures>", 1)[1].split("</ul>", 1)[0]
+    assert re.findall(r'href="([^"]+)"', attachments) == [
+        f"{feeds.base_url}/files/spec.pdf"  # resolved against the feed; javascript: left out
+    ]
+    assert "application/pdf, 2.0 kB" in attachments
+    detail = await (await client.get(f"/api{job_path}")).json()
+    assert (detail["author"], detail["enclosures"]) == (
+        "Ann Lee",
+        [{"url": f"{feeds.base_url}/files/spec.pdf", "type": "application/pdf", "length": 2048}],
+    )
     assert len(rows(await page(client, "/jobs?q=nothing-matches-this"))) == 0
     await page(client, "/jobs/ffffffffffffffffffffffff", status=404)
 

@@ -8,7 +8,8 @@ resolve against the feed's own URL. Every document is served at `{base}/feeds/<n
 
 from __future__ import annotations
 
-from tests.reader.corpus_formats import FORMATS, REFUSED, XML_BASE
+from tests.reader.corpus_bases import REFUSED, XML_BASE
+from tests.reader.corpus_formats import FORMATS
 from tests.reader.corpus_kit import FEED_PATH, Failed, Item, Shape, declared
 from tests.reader.corpus_text import DATE_FORMS, DATES, ENCODINGS, ENTITIES, UNREADABLE_DATES
 

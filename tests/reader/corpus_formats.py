@@ -1,5 +1,4 @@
-"""Corpus rows for formats: RSS 0.90-2.0 and extensions, Atom 0.3/1.0, JSON Feed, xml:base,
-and the documents that must be refused."""
+"""Corpus rows for formats: RSS 0.90-2.0 and extensions, Atom 0.3/1.0, JSON Feed."""
 
 from __future__ import annotations
 
@@ -100,10 +99,11 @@ FORMATS = [
             f"<item><dc:title>Welder</dc:title><link>{EX}/j/1</link>"
             "<dc:description>&lt;p&gt;Weld&lt;/p&gt;</dc:description>"
             "<dc:date>2026-11-23T10:00:00+01:00</dc:date>"
-            "<dc:subject>Metal</dc:subject><dc:subject>metal</dc:subject></item>",
+            "<dc:subject>Metal</dc:subject><dc:subject>metal</dc:subject>"
+            "<dc:creator>Jane Roe</dc:creator></item>",
             attrs=DC,
         ),
-        (job(1, "Welder", text="Weld", published=_ISO, categories=("Metal",)),),
+        (job(1, "Welder", text="Weld", published=_ISO, categories=("Metal",), author="Jane Roe"),),
     ),
     utf8_shape(
         "rss-dcterms",
@@ -175,6 +175,7 @@ FORMATS = [
         "atom-1.0",
         f"<feed {ATOM10}><title>Jobs</title><id>urn:feed</id>"
         '<entry><title type="html">Welder &amp;lt;b&amp;gt;</title><id>urn:job:1</id>'
+        "<author><name>Ann</name><email>ann@example.org</email></author>"
         f'<link rel="related" href="{EX}/related"/><link rel="alternate" href="{EX}/j/1"/>'
         "<published>2026-11-23T09:00:00Z</published><updated>2026-11-30T09:00:00Z</updated>"
         '<category term="metal" label="Metal work"/><category term="night"/>'
@@ -195,6 +196,7 @@ FORMATS = [
                 published=_ISO,
                 categories=("Metal work", "night"),
                 text="Weld & grind",
+                author="Ann",
             ),
             Item(
                 "Baker & Co",
@@ -202,6 +204,7 @@ FORMATS = [
                 id="urn:job:2",
                 published="2026-11-24T09:00:00+00:00",
                 text="Bake bread",
+                enclosures=(f"{EX}/j/2.pdf",),
             ),
             Item("Cook <b>", f"{EX}/j/3", id="urn:job:3", text="Cook <i>soup</i>"),
         ),
@@ -258,8 +261,18 @@ FORMATS = [
         "jsonfeed-relative-home-page",
         '{"version": "https://jsonfeed.org/version/1.1", "home_page_url": "/board/",'
         ' "items": [{"id": "a", "url": "j/1", "title": "<b>Welder</b>",'
-        ' "content_html": "<a href=\\"apply\\">Apply</a>"}]}',
-        (Item("<b>Welder</b>", "{base}/board/j/1", id="a", text="Apply"),),
+        ' "content_html": "<a href=\\"apply\\">Apply</a>", "authors": [{"name": "Jo"}],'
+        ' "attachments": [{"url": "spec.pdf", "mime_type": "application/pdf"}]}]}',
+        (
+            Item(
+                "<b>Welder</b>",
+                "{base}/board/j/1",
+                id="a",
+                text="Apply",
+                author="Jo",
+                enclosures=("{base}/board/spec.pdf",),
+            ),
+        ),
         content_type="application/json",
     ),
     utf8_shape(
@@ -270,124 +283,5 @@ FORMATS = [
         ' "content_html": "<p>Full</p>", "date_modified": "2026-11-23T09:00:00Z"}]}',
         (Item("Welder", "{base}/j/1", id="a", published=_ISO, text="Full"),),
         content_type="text/plain; charset=utf-8",
-    ),
-]
-
-# --- xml:base ------------------------------------------------------------------------------------
-
-XML_BASE = [
-    utf8_shape(
-        "xml-base-rss-levels",
-        rss(
-            item(
-                "Welder", "j/1", '<description>&lt;a href="apply"&gt;Apply&lt;/a&gt;</description>'
-            )
-            + '<item xml:base="/other/">'
-            + "<title>Baker</title><link>j/2</link></item>",
-            attrs=f'xml:base="{EX}/root/"',
-            channel='xml:base="chan/"',
-        ),
-        (
-            Item("Welder", f"{EX}/root/chan/j/1", text="Apply"),
-            Item("Baker", f"{EX}/other/j/2"),
-        ),
-    ),
-    utf8_shape(
-        "xml-base-atom-levels",
-        f'<feed {ATOM10} xml:base="{EX}/feed/"><title>J</title>'
-        '<entry xml:base="e/"><title>Welder</title><id>urn:1</id><link href="j/1"/></entry>'
-        '<entry><title>Baker</title><id>urn:2</id><link xml:base="/l/" href="j/2"/>'
-        '<content type="html" xml:base="/c/">&lt;a href="x"&gt;go&lt;/a&gt;</content></entry>'
-        "</feed>",
-        (
-            Item("Welder", f"{EX}/feed/e/j/1", id="urn:1"),
-            Item("Baker", f"{EX}/l/j/2", id="urn:2", text="go"),
-        ),
-        content_type=ATOM_CT,
-    ),
-    utf8_shape(
-        "no-xml-base-feed-url",
-        rss(item("Welder", "/j/1") + item("Baker", "j/2")),
-        (Item("Welder", "{base}/j/1"), Item("Baker", "{base}/feeds/j/2")),
-    ),
-]
-
-# --- refused -------------------------------------------------------------------------------------
-
-REFUSED = [
-    utf8_shape(
-        "refused-entity-declaration",
-        '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY boom "x">]>'
-        + rss(item("&boom;", f"{EX}/j/1")),
-        (),
-        error="entities_forbidden",
-    ),
-    utf8_shape(
-        "refused-breaks-off",
-        rss(item("Welder", f"{EX}/j/1") + item("Baker", f"{EX}/j/2"))[:-40],
-        (job(1, "Welder"),),
-        error="malformed_xml",
-    ),
-    utf8_shape(
-        "refused-html-page",
-        "<!DOCTYPE html><html><head><title>Jobs</title></head><body>hi</body></html>",
-        (),
-        error="not_a_feed",
-        content_type="text/html; charset=utf-8",
-    ),
-    utf8_shape(
-        "refused-cdf",
-        '<?xml version="1.0"?><CHANNEL HREF="http://x.example/"><TITLE>CDF</TITLE></CHANNEL>',
-        (),
-        error="not_a_feed",
-    ),
-    utf8_shape(
-        "refused-other-xml",
-        '<?xml version="1.0"?><urlset><url><loc>https://x.example/</loc></url></urlset>',
-        (),
-        error="not_a_feed",
-    ),
-    utf8_shape(
-        "refused-feed-no-namespace",
-        "<feed><entry><title>Welder</title></entry></feed>",
-        (),
-        error="unsupported_format",
-    ),
-    utf8_shape(
-        "refused-feed-other-namespace",
-        '<feed xmlns="urn:not-atom"><entry><title>Welder</title></entry></feed>',
-        (),
-        error="unsupported_format",
-    ),
-    utf8_shape(
-        "refused-json-not-a-feed",
-        '{"version": "1.0", "items": []}',
-        (),
-        error="not_a_feed",
-        content_type="application/json",
-    ),
-    utf8_shape(
-        "refused-json-no-items",
-        '{"version": "https://jsonfeed.org/version/1.1", "title": "x"}',
-        (),
-        error="not_a_feed",
-        content_type="application/json",
-    ),
-    utf8_shape(
-        "refused-json-array",
-        '[{"version": "https://jsonfeed.org/version/1.1"}]',
-        (),
-        error="not_a_feed",
-        content_type="application/json",
-    ),
-    utf8_shape(
-        "refused-json-truncated",
-        '{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", "title": "W',
-        (),
-        error="malformed_json",
-        content_type="application/feed+json",
-    ),
-    utf8_shape(
-        "refused-plain-text", "jobs: none today", (), error="not_a_feed", content_type="text/plain"
     ),
 ]

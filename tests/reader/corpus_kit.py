@@ -34,6 +34,8 @@ class Item:
     company: str | None = None
     text: str | None = None
     warnings: tuple[str, ...] = ()
+    author: str | None = None
+    enclosures: tuple[str, ...] = ()  # their URLs
 
     @property
     def external_id(self) -> str | None:
@@ -56,6 +58,7 @@ class Shape:
     items: tuple[Item | Failed, ...]
     warnings: dict[str, int] = field(default_factory=dict)
     error: str | None = None  # the feed error's reason, if the document is refused or breaks off
+    headers: dict[str, str] = field(default_factory=dict)  # more response headers
 
 
 def rss(items: str, *, head: str = "", attrs: str = "", channel: str = "") -> str:

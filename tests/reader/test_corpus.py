@@ -28,7 +28,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
     """The named corpus document, chunked, `?write=N` bytes per write (each drained)."""
     shape = BY_NAME[request.match_info["name"]]
     size = int(request.query["write"])
-    response = web.StreamResponse(headers={"Content-Type": shape.content_type})
+    response = web.StreamResponse(headers={"Content-Type": shape.content_type, **shape.headers})
     response.enable_chunked_encoding()
     await response.prepare(request)
     body = shape.body
@@ -71,7 +71,7 @@ async def read_over_http(
     warnings: dict[str, int] = {}
     try:
         async with open_feed(session, url, settings) as response:
-            reader = DocumentReader(url, charset=response.charset)
+            reader = DocumentReader(url, charset=response.charset, base_url=response.base_url)
             try:
                 async for chunk in response.chunks():
                     entries += reader.feed(chunk)
@@ -102,6 +102,8 @@ def actual(entry: StagedEntry, expected: Item | Failed | None) -> dict[str, Any]
         "company": entry.company,
         "warnings": entry.warnings,
         "identity": entry.identity,
+        "author": entry.author,
+        "enclosures": tuple(e.url for e in entry.enclosures),
     }
     if isinstance(expected, Item) and expected.text is not None:
         text = entry.description_text
@@ -126,6 +128,8 @@ def wanted(expected: Item | Failed, origin: str) -> dict[str, Any]:
         "warnings": expected.warnings,
         # The source is the feed's host: the same for every item of every corpus document.
         "identity": f"127.0.0.1:{external_id}",
+        "author": expected.author,
+        "enclosures": tuple(e.replace("{base}", origin) for e in expected.enclosures),
     }
     if expected.text is not None:
         fields["text"] = expected.text

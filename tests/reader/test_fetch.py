@@ -184,7 +184,8 @@ async def test_request_headers_are_honest(
     [headers] = received
     assert headers["User-Agent"] == settings.user_agent
     assert (
-        headers["Accept"] == "application/rss+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1"
+        headers["Accept"] == "application/rss+xml, application/atom+xml, application/feed+json,"
+        " application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1"
     )
     assert headers["Accept-Encoding"] == "gzip, deflate"
     assert "If-None-Match" not in headers

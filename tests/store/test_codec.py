@@ -3,10 +3,11 @@ documents, so what is written must stay what was always written, and old documen
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 
-from jobimport.models import FeedErrorInfo, FetchInfo, ItemFailure, Job
+from jobimport.models import Enclosure, FeedErrorInfo, FetchInfo, ItemFailure, Job
 from jobimport.store import codec
 
 JOB = Job(
@@ -45,6 +46,8 @@ def test_staged_entries_are_written_as_always() -> None:
         "url": "https://x.test/42",
         "logo_url": None,
         "published_at": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        "author": None,  # schema v5
+        "enclosures": [],  # schema v5
         "raw": {"title": "Ingénieur", "n": [1, 2]},
         "position": 7,
     }
@@ -70,6 +73,29 @@ def test_run_parts_are_written_as_always() -> None:
     )
     assert codec.error_to_dict(None) is None
     assert codec.fetch_to_dict(None) is None
+
+
+def test_enclosures_are_written_as_dicts_and_read_back() -> None:
+    job = dataclasses.replace(
+        JOB,
+        author="Jane Roe",
+        enclosures=(
+            Enclosure("https://x.test/a.pdf", "application/pdf", 12),
+            Enclosure("https://x.test/b"),
+        ),
+    )
+    doc = codec.entry_to_dict(job)
+    assert doc["author"] == "Jane Roe"
+    assert json.dumps(doc["enclosures"]) == (
+        '[{"url": "https://x.test/a.pdf", "type": "application/pdf", "length": 12},'
+        ' {"url": "https://x.test/b", "type": null, "length": null}]'
+    )
+    assert (
+        codec.entry_from_dict(
+            json.loads(json.dumps(doc, default=str)) | {"published_at": job.published_at}
+        )
+        == job
+    )
 
 
 def test_what_is_written_reads_back() -> None:

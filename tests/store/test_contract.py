@@ -17,6 +17,7 @@ import pytest
 from jobimport.errors import StoreError
 from jobimport.models import (
     MAX_STORED_FAILURES,
+    Enclosure,
     FeedErrorInfo,
     FetchInfo,
     ImportRun,
@@ -252,6 +253,17 @@ async def test_later_runs_classify_against_the_store(store: Store) -> None:
     assert await store.count_jobs() == 4
 
 
+async def test_an_update_replaces_author_and_enclosures(store: Store) -> None:
+    pdf = Enclosure("https://example.test/1.pdf", "application/pdf", 10)
+    await import_run(store, [[job(1, author="Jane", enclosures=(pdf,))]])
+    changed = job(1, h="h2", author=None, enclosures=(Enclosure("https://example.test/2.pdf"),))
+    run = await import_run(store, [[changed]])
+    assert run.counts == RunCounts(fetched=1, updated=1)
+    stored = await store.get_job(changed.id)
+    assert stored is not None
+    assert (stored.job.author, stored.job.enclosures) == (None, changed.enclosures)
+
+
 async def test_a_job_in_two_feeds_is_one_job_listing_both(store: Store) -> None:
     first = await import_run(store, [[job(1), job(2)]], feed=FEED)
     second = await import_run(store, [[job(1), job(3)]], feed=OTHER)
@@ -455,6 +467,11 @@ async def test_staged_entries_round_trip_exactly(store: Store) -> None:
         url="https://example.test/jobs/42",
         logo_url="https://example.test/logo.png",
         published_at=datetime(2024, 5, 1, 12, 30, 15, 250000, tzinfo=UTC),
+        author="Jane Roe",
+        enclosures=(
+            Enclosure("https://example.test/jobs/42.pdf", "application/pdf", 12345),
+            Enclosure("https://example.test/jobs/42.mp3"),
+        ),
         raw={
             "title": "Développeur",
             "category": ["dev", "python"],

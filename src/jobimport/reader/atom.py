@@ -1,6 +1,6 @@
 """What an Atom 1.0 or 0.3 `<entry>` gives a job: its fields as the RSS mapping uses them.
 
-`normalize._index` files an entry's Atom elements under their local names (`title`, `link`, ...).
+`fields.index_item` files an entry's Atom elements under their local names (`title`, `link`, ...).
 Text constructs (`title`, `summary`, `content`) become HTML by their `type`: `html` (Atom 0.3:
 `text/html`) as written, `xhtml` (0.3: `application/xhtml+xml`, or any inline markup the parser
 kept) as its markup, `text` (the default; 0.3: `text/plain`) escaped; Atom 0.3 `mode="base64"` is

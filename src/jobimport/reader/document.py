@@ -22,15 +22,19 @@ class DocumentReader:
     """Parses and normalizes one document, chunk by chunk. Runs in a worker thread: CPU-bound.
 
     `charset` is the one the HTTP Content-Type names (`FeedResponse.charset`), if any: it
-    outranks the document's XML declaration (a JSON Feed is UTF-8, or UTF-16/32 as JSON allows)."""
+    outranks the document's XML declaration (a JSON Feed is UTF-8, or UTF-16/32 as JSON allows).
+    `base_url` (`FeedResponse.base_url`) is what relative links resolve against, below any
+    `xml:base`; the job's source is always `feed_url`'s."""
 
-    def __init__(self, feed_url: str, *, charset: str | None = None) -> None:
+    def __init__(
+        self, feed_url: str, *, charset: str | None = None, base_url: str | None = None
+    ) -> None:
         self._charset = charset
         self._parser: FeedParser | None = None  # once the body is known to be XML
         self._json: bytearray | None = None  # once the body is known to be JSON
         self._json_error: FeedError | None = None
         self._head = b""  # the first bytes, until they tell the format
-        self._normalize = Normalizer(feed_url)
+        self._normalize = Normalizer(feed_url, base_url=base_url)
 
     def feed(self, chunk: bytes) -> list[StagedEntry]:
         if self._parser is not None:

@@ -27,13 +27,17 @@ from jobimport.models import FeedErrorInfo, FeedFailureReason, FetchInfo
 from jobimport.reader.httperrors import blocked, network_error, status_error, total_timeout
 from jobimport.reader.netguard import GuardedResolver, check_url, url_guard
 from jobimport.reader.sniff import challenge_marker, charset_of, not_xml_reason
+from jobimport.reader.urls import resolve_http_url
 from jobimport.settings import Settings
 
 CHUNK_SIZE = 64 * 1024
 """`chunks()` yields at least this many bytes per chunk, except the last: the XML parser is slow
 on small chunks (LIBRARY-NOTES, expat)."""
 MAX_REDIRECTS = 5
-ACCEPT = "application/rss+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1"
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json,"
+    " application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1"
+)
 ACCEPT_ENCODING = "gzip, deflate"
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -83,6 +87,7 @@ class FeedResponse:
         "_body",
         "_first",
         "_started",
+        "content_location",
         "content_type",
         "etag",
         "final_url",
@@ -102,8 +107,10 @@ class FeedResponse:
         last_modified: str | None,
         body: _Body | None = None,
         first: bytes = b"",
+        content_location: str | None = None,
     ) -> None:
         self.status = status
+        self.content_location = content_location
         self.final_url = final_url
         self.content_type = content_type
         self.not_modified = not_modified
@@ -118,6 +125,17 @@ class FeedResponse:
         """The charset the Content-Type names, for `DocumentReader(..., charset=...)`: it
         outranks the body's XML declaration (RFC 7303)."""
         return charset_of(self.content_type)
+
+    @property
+    def base_url(self) -> str:
+        """What relative links in the body resolve against (below any `xml:base`): the
+        response's `Content-Location` (itself resolved against the final URL) when it is an
+        http(s) URL, else the final URL after redirects."""
+        if self.content_location:
+            located = resolve_http_url(self.content_location, self.final_url)
+            if located is not None:
+                return located
+        return self.final_url
 
     @property
     def bytes_read(self) -> int:
@@ -286,6 +304,7 @@ async def _accept(
             last_modified=headers.get(hdrs.LAST_MODIFIED),
             body=body,
             first=first,
+            content_location=headers.get(hdrs.CONTENT_LOCATION),
         )
     if status == 403:
         # A 403 is often a bot wall; its page says which. A body we cannot read is just a 403.

@@ -88,19 +88,30 @@ HASHED_FIELDS = (
     "title", "company", "location", "job_type", "categories", "summary", "description_html",
     "url", "logo_url", "published_at",
 )  # fmt: skip
-"""The Job fields a reader sees: the content hash covers exactly these."""
+"""The Job fields a reader sees: the content hash covers exactly these, and the
+HASHED_WHEN_SET ones."""
+
+HASHED_WHEN_SET = ("author", "enclosures")
+"""Fields read since schema v5: the hash covers each only when it has a value, so a job without
+them keeps the hash it was stored with before they existed (no upgrade counts it `updated`)."""
 
 
 def content_hash(fields: Mapping[str, Any]) -> str:
-    """sha256 hex over HASHED_FIELDS of `fields`; not over raw, position or the feed URL."""
+    """sha256 hex over HASHED_FIELDS of `fields` (and HASHED_WHEN_SET ones that have a value);
+    not over raw, position or the feed URL."""
     payload = {name: fields[name] for name in HASHED_FIELDS}
     payload["categories"] = list(payload["categories"])
     published = payload["published_at"]
     payload["published_at"] = None if published is None else published.isoformat()
+    if author := fields.get("author"):
+        payload["author"] = author
+    if enclosures := fields.get("enclosures"):
+        payload["enclosures"] = [[e.url, e.type, e.length] for e in enclosures]
     encoded = _CANONICAL.encode(payload)
     return hashlib.sha256(encoded.encode("ascii")).hexdigest()
 
 
 def content_hash_of(job: Job) -> str:
     """The content hash of `job`'s reader-visible fields, as `Normalizer` computes it."""
-    return content_hash({name: getattr(job, name) for name in HASHED_FIELDS})
+    names = HASHED_FIELDS + HASHED_WHEN_SET
+    return content_hash({name: getattr(job, name) for name in names})

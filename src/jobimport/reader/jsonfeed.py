@@ -5,7 +5,9 @@ Pure: no I/O. Each item becomes the RSS elements of the same meaning: `id` → a
 `guid` (a number as its text), `url` (else `external_url`) → `link`, `title` → `title`,
 `content_html` (else `content_text`, escaped) → `content:encoded`, `summary` (escaped) →
 `description`, `date_published` → `pubDate` and `date_modified` → `dcterms:modified`, `tags` →
-`category`, `image` → `media:content` (the logo, resolved against the feed URL as RSS does). A
+`category`, `image` → `media:content` (the logo, resolved against the feed URL as RSS does),
+the names of `authors` (1.0: `author`; else the feed's) → `author`, `attachments` → `enclosure`
+(`url`, `mime_type` → `type`, `size_in_bytes` → `length`). A
 relative `url`, and links in the content, resolve against the feed's
 `home_page_url` (itself resolved against the feed URL), as an `xml:base` would. Values of the
 wrong JSON type are left out. The item object is the job's `raw`.
@@ -66,10 +68,11 @@ def read_feed(body: bytes) -> list[RawItem]:
         )
     home = _str(document, "home_page_url").strip()
     bases = (home,) if home else ()
-    return [_item(position, item, bases) for position, item in enumerate(items)]
+    feed_authors = _author_names(document)
+    return [_item(position, item, bases, feed_authors) for position, item in enumerate(items)]
 
 
-def _item(position: int, item: Any, bases: tuple[str, ...]) -> RawItem:
+def _item(position: int, item: Any, bases: tuple[str, ...], feed_authors: str) -> RawItem:
     if not isinstance(item, dict):
         return RawItem(position, (), bases=bases, source_json={})
     elements: list[RawElement] = []
@@ -97,7 +100,25 @@ def _item(position: int, item: Any, bases: tuple[str, ...]) -> RawItem:
     image = _str(item, "image").strip()
     if image:
         elements.append(RawElement("content", ns=_MEDIA_NS, attrs={"url": image}))
+    add("author", escape(_author_names(item) or feed_authors, quote=False))
+    attachments = item.get("attachments")
+    for attachment in attachments if isinstance(attachments, list) else ():
+        if isinstance(attachment, dict) and _str(attachment, "url"):
+            size = attachment.get("size_in_bytes")
+            length = str(size) if isinstance(size, int) and not isinstance(size, bool) else ""
+            attrs = {"url": _str(attachment, "url"), "type": _str(attachment, "mime_type")}
+            elements.append(RawElement("enclosure", attrs={**attrs, "length": length}))
     return RawItem(position, tuple(elements), bases=bases, source_json=item)
+
+
+def _author_names(obj: dict[str, Any]) -> str:
+    """The names of 1.1 `authors`, else of the 1.0 `author` object, comma-separated."""
+    authors = obj.get("authors")
+    if not isinstance(authors, list):
+        authors = [obj.get("author")]
+    return ", ".join(
+        name for a in authors if isinstance(a, dict) and (name := _str(a, "name").strip())
+    )
 
 
 def _str(obj: dict[str, Any], key: str) -> str:

@@ -2,15 +2,16 @@
 MongoDB as documents). Datetimes stay datetimes here; each backend decides how to store them.
 
 Each dict is derived from its dataclass: one key per field, under the field's name, in field
-order, tuples as lists, so a new field needs no edit here. Reading back, a missing or null value
-takes the field's default: what was stored before a field existed still loads.
+order, tuples as lists (a tuple of dataclasses as a list of their dicts), so a new field needs
+no edit here. Reading back, a missing or null value takes the field's default: what was stored
+before a field existed still loads.
 """
 
 from __future__ import annotations
 
 import functools
 import typing
-from dataclasses import MISSING, fields
+from dataclasses import MISSING, fields, is_dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -34,7 +35,9 @@ def to_dict(value: DataclassInstance) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value
+    if isinstance(value, tuple):
+        return [to_dict(v) if is_dataclass(v) and not isinstance(v, type) else v for v in value]
+    return value
 
 
 def from_dict(cls: type[D], doc: dict[str, Any]) -> D:
@@ -48,13 +51,16 @@ def from_dict(cls: type[D], doc: dict[str, Any]) -> D:
             value = aware(value)
         elif kind is tuple:
             value = tuple(value)
+        elif kind is not None:  # a tuple of dataclasses
+            value = tuple(from_dict(kind, item) for item in value)
         values[name] = value
     return cls(**values)
 
 
 @functools.cache
 def _fields(cls: type[DataclassInstance]) -> tuple[tuple[str, bool, type | None], ...]:
-    """(name, required, datetime or tuple when the value needs converting) of each field."""
+    """(name, required, how the value converts) of each field: datetime, tuple, or the
+    dataclass of a tuple's items; None when it needs no converting."""
     hints = typing.get_type_hints(cls)
     out = []
     for f in fields(cls):
@@ -66,7 +72,10 @@ def _fields(cls: type[DataclassInstance]) -> tuple[tuple[str, bool, type | None]
 def _kind(hint: Any) -> type | None:
     if datetime in (hint, *typing.get_args(hint)):
         return datetime
-    return tuple if typing.get_origin(hint) is tuple else None
+    if typing.get_origin(hint) is not tuple:
+        return None
+    item = typing.get_args(hint)[0]
+    return item if isinstance(item, type) and is_dataclass(item) else tuple
 
 
 def failure_to_dict(failure: ItemFailure) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 from jobimport.errors import StoreError, StoreUnavailable
 from jobimport.models import (
     BatchResult,
+    Enclosure,
     ImportRun,
     ItemFailure,
     Job,
@@ -187,6 +188,8 @@ JOB_CONTENT_COLUMNS = (
     "url",
     "logo_url",
     "published_at",
+    "author",
+    "enclosures",
     "raw",
     "position",
 )
@@ -207,6 +210,8 @@ def job_content_params(job: Job) -> tuple[Any, ...]:
         job.url,
         job.logo_url,
         ts(job.published_at),
+        job.author,
+        dumps([codec.to_dict(e) for e in job.enclosures]),
         dumps(job.raw),
         job.position,
     )
@@ -228,6 +233,8 @@ def job_record_from_row(row: sqlite3.Row, feeds: Sequence[str]) -> JobRecord:
         url=row["url"],
         logo_url=row["logo_url"],
         published_at=parse_ts(row["published_at"]),
+        author=row["author"],
+        enclosures=tuple(codec.from_dict(Enclosure, e) for e in loads(row["enclosures"]) or ()),
         raw=loads(row["raw"]) or {},
         position=row["position"],
     )

@@ -214,7 +214,14 @@ _V4: tuple[Step, ...] = (
     "ALTER TABLE batch_results ADD COLUMN warnings TEXT NOT NULL DEFAULT '{}'",
 )
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4)
+# v5: the job's author and enclosures (a JSON list of {url, type, length}). The content hash
+# covers them only when set (reader.identity.HASHED_WHEN_SET), so the stored hashes stay right.
+_V5: tuple[Step, ...] = (
+    "ALTER TABLE jobs ADD COLUMN author TEXT",
+    "ALTER TABLE jobs ADD COLUMN enclosures TEXT NOT NULL DEFAULT '[]'",
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 
 if len(MIGRATIONS) != SCHEMA_VERSION:  # pragma: no cover - caught by any test run
     raise RuntimeError("schema.MIGRATIONS does not match base.SCHEMA_VERSION")
