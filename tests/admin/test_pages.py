@@ -4,6 +4,7 @@ served on loopback (the browser tests in tests/browser drive the same pages in C
 from __future__ import annotations
 
 import re
+from html import escape, unescape
 from typing import Any
 
 import pytest
@@ -106,6 +107,36 @@ async def test_run_detail_groups_failures_and_shows_the_http_outcome(
     assert "The feed failed: <code>http_4xx</code>" in missing
     await page(client, "/imports/ffffffffffffffffffffffff", status=404)
     await page(client, "/imports/not-an-id", status=404)
+
+
+async def test_failed_items_link_only_to_web_addresses(
+    feeds: FeedServer, admin_client: AdminClient
+) -> None:
+    """A failed item keeps the link the feed gave (`failures[].url`, as data); the run page makes
+    a link of it only when it is http(s), and shows the rest as text."""
+    hostile = {
+        "javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        " JavaScript:alert(2)",
+    }
+    bad_items = [f"<item><title></title><link>{escape(link)}</link></item>" for link in hostile]
+    url = feeds.put("/hostile", rss([*items([1]), *bad_items, BAD_ITEM]))
+    client = await admin_client(feeds=(url,))
+    (run,) = await settled(client, 1)
+    async with client.get(f"/api/imports/{run['id']}") as resp:
+        assert resp.status == 200, await resp.text()
+        failures = (await resp.json())["failures"]
+    assert {f["url"].strip() for f in failures} == {
+        *(h.strip() for h in hostile),
+        "https://x.test/no-title",
+    }
+    html = await page(client, f"/imports/{run['id']}")
+    hrefs = re.findall(r'<a [^>]*href="([^"]*)"', html)
+    assert "https://x.test/no-title" in hrefs
+    assert not [h for h in hrefs if re.match(r"\s*(javascript|data|vbscript):", h, re.I)], hrefs
+    shown = re.findall(r"<span class=\"break-all\" data-unlinked-url>([^<]*)</span>", html)
+    assert {unescape(text).strip() for text in shown} == {h.strip() for h in hostile}
 
 
 async def test_feeds_page_shows_state_and_sorts(imported: tuple[Any, dict[str, str]]) -> None:

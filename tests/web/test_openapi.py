@@ -1,6 +1,7 @@
 """The OpenAPI document: it covers the route table, and schemathesis, generating requests from it
 against a live server on loopback (real SQLite, feeds imported from the bundled samples), finds
-no server error and no response that breaks the document."""
+no server error and no response that breaks the document; bodies also leave slowly, in small
+pieces, and chunked."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ from tests.support import examples
 from tests.web.conftest import TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+# What of schemathesis' transport arguments makes a requests.Request (the rest is send options).
+REQUEST_ARGS = {"method", "url", "headers", "params", "data", "json", "cookies", "auth", "files"}
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -178,3 +181,78 @@ def test_api_conforms_to_its_document(live: LiveServer, mode: str) -> None:
     assert sum(calls.values()) >= 2 * len(expected), calls
     if mode == "negative":
         assert calls[400] > 0, calls
+
+
+class SlowBody:
+    """A body that leaves in small pieces with a turn of the other threads between them, under
+    its full Content-Length (requests sends an iterable with a length as it is, not chunked)."""
+
+    PIECE = 7
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def __len__(self) -> int:
+        return len(self.body)
+
+    def __iter__(self) -> Iterator[bytes]:
+        for start in range(0, len(self.body), self.PIECE):
+            time.sleep(0)  # let the server's thread take what came so far
+            yield self.body[start : start + self.PIECE]
+
+
+def chunked(body: bytes) -> Iterator[bytes]:
+    """The body as chunked transfer-encoding (a generator has no length): one chunk per piece."""
+    for start in range(0, len(body), SlowBody.PIECE):
+        time.sleep(0)
+        yield body[start : start + SlowBody.PIECE]
+
+
+@pytest.mark.slow  # a fuzzer, like the test above
+@pytest.mark.parametrize("way", ["slowly", "chunked"])
+def test_bodies_sent_in_pieces_conform(live: LiveServer, way: str) -> None:
+    """Every operation with a body, valid generated bodies sent a second way: in small pieces
+    under Content-Length, or chunked. The server reads them whole: never `invalid_json` for
+    what is JSON, and every answer as documented, as when the body leaves in one piece."""
+    schema = schemathesis.openapi.from_url(f"{live.base_url}/api/openapi.json")
+    session = requests.Session()
+    tested = []
+    calls: Counter[int] = Counter()
+    started = time.monotonic()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if "requestBody" not in operation.definition.raw:
+            continue
+        tested.append(operation.label)
+
+        @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
+        @settings(
+            max_examples=max(3, examples(5)),
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+        def conforms(case: Any) -> None:
+            kwargs = case.as_transport_kwargs(base_url=live.base_url, headers=AUTH)
+            request = requests.Request(
+                **{k: v for k, v in kwargs.items() if k in REQUEST_ARGS}
+            ).prepare()
+            body = request.body or b""
+            body = body.encode() if isinstance(body, str) else body
+            if way == "slowly":
+                request.body = SlowBody(body)
+            else:
+                request.body = chunked(body)
+                del request.headers["Content-Length"]
+            response = session.send(request, allow_redirects=False, timeout=10)
+            if body.strip() and response.status_code == 400:
+                assert response.json()["error"]["code"] != "invalid_json", (body, response.text)
+            case.validate_response(response, checks=CHECKS)
+            calls[response.status_code] += 1
+
+        conforms()
+    expected = {f"{r.method} {r.path}" for r in ROUTES if r.body is not None}
+    assert set(tested) == expected
+    assert sum(calls.values()) >= len(expected), calls
+    assert time.monotonic() - started < 120  # bounded: a few examples each, no waits

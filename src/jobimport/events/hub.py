@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -19,6 +20,10 @@ from functools import cached_property
 from typing import Any, Protocol
 
 from jobimport.events.types import RunEvent
+
+# An id this hub gave: ASCII digits, a count that fits 64 bits. Anything else (a 5,000-digit
+# number int() refuses, `²`) is an unknown id: a live-only stream.
+_HUB_ID = re.compile(r"[0-9]{1,19}")
 
 
 @dataclass(frozen=True)  # no slots: `text` caches its JSON in the instance dict
@@ -155,7 +160,7 @@ class Hub:
     async def subscribe(self, last_event_id: str | None = None) -> Subscription:
         """A new subscription, first fed the buffered events after `last_event_id` (if given)."""
         sub = self._fanout.add(0)
-        if last_event_id is not None and last_event_id.isdigit():
+        if last_event_id is not None and _HUB_ID.fullmatch(last_event_id):
             after = int(last_event_id)
             sub.replay(e for e in self._replay if e.order[0] > after)
         return sub

@@ -26,7 +26,8 @@ from jobimport.events.hub import Envelope, Fanout, Subscription
 from jobimport.events.types import RunEvent
 
 log = structlog.get_logger(__name__)
-_STREAM_ID = re.compile(r"^(\d{1,20})-(\d{1,20})$")
+_STREAM_ID = re.compile(r"^([0-9]{1,20})-([0-9]{1,20})$")
+_U64 = 2**64 - 1  # Redis refuses a stream id part past this
 READ_BLOCK_MS = 1000
 REPLAY_MAX = 1000
 
@@ -41,7 +42,10 @@ def parse_stream_id(value: str | None) -> tuple[int, int] | None:
     if value is None:
         return None
     match = _STREAM_ID.match(value.strip())
-    return None if match is None else (int(match.group(1)), int(match.group(2)))
+    if match is None:
+        return None
+    ms, seq = int(match.group(1)), int(match.group(2))
+    return (ms, seq) if ms <= _U64 and seq <= _U64 else None
 
 
 def _text(value: Any) -> str:

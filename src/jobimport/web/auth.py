@@ -30,7 +30,7 @@ def session_value(settings: Settings) -> str:
 
 def token_matches(settings: Settings, given: str) -> bool:
     token = _token(settings)
-    return token is not None and hmac.compare_digest(given.encode(), token)
+    return token is not None and hmac.compare_digest(_bytes(given), token)
 
 
 def bearer(request: web.Request) -> str | None:
@@ -47,4 +47,11 @@ def has_session(request: web.Request, settings: Settings) -> bool:
     given = request.cookies.get(COOKIE)
     if given is None or settings.admin_token is None:
         return False
-    return hmac.compare_digest(given.encode(), session_value(settings).encode())
+    return hmac.compare_digest(_bytes(given), session_value(settings).encode())
+
+
+def _bytes(given: str) -> bytes:
+    """What the client sent, as bytes: aiohttp decodes header bytes that are not UTF-8 into lone
+    surrogates (surrogateescape), and a JSON body may hold one (`"\\ud800"`); a plain
+    `.encode()` of either raises, where a wrong token must simply not match."""
+    return given.encode("utf-8", "surrogatepass")

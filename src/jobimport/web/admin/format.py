@@ -25,6 +25,18 @@ def short_url(url: str, limit: int = SHORT_URL_CHARS) -> str:
     return f"{text[:head]}…{text[-tail:]}"
 
 
+def web_link(url: str | None) -> str | None:
+    """`url` when a page may make a link of it (http or https), else None: feeds say anything,
+    and a `javascript:`, `data:` or `vbscript:` link must show as text, never as a link."""
+    if not url:
+        return None
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:  # e.g. an unbalanced `[` in the host
+        return None
+    return url if scheme in ("http", "https") else None
+
+
 def ago(when: datetime | None, now: datetime) -> str:
     """`just now`, `42 s ago`, `5 min ago`, `3 h ago`, `2 d ago`; `in 5 min` for the future."""
     if when is None:

@@ -50,6 +50,7 @@ FILTERS = {
     "num": fmt.count,
     "size": fmt.size,
     "short_url": fmt.short_url,
+    "web_link": fmt.web_link,
     "status_label": fmt.status_label,
     "status_badge": fmt.status_badge,
 }

@@ -21,6 +21,9 @@ from jobimport.web.errors import ApiError, bad_parameter
 Q = TypeVar("Q", bound=BaseModel)
 B = TypeVar("B", bound=BaseModel)
 MAX_BODY_BYTES = 64 * 1024
+# No listing pages further than page 1,000,000 of 100: a cursor past that is forged, and an
+# offset past 2^63 would not even fit the store's integer.
+MAX_OFFSET = 100 * 1_000_000
 
 
 def is_list_field(model: type[BaseModel], name: str) -> bool:
@@ -98,9 +101,11 @@ def decode_cursor(cursor: str, key: str, parameter: str = "cursor") -> int:
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         offset = data["o"]
         made_for = data["k"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
+    except (ValueError, KeyError, TypeError, RecursionError, binascii.Error):
         raise bad_parameter(parameter, "not a cursor from this API") from None
-    if not isinstance(offset, int) or offset < 0 or made_for != key:
+    if not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
+        raise bad_parameter(parameter, "not a cursor from this API")
+    if made_for != key:
         raise bad_parameter(parameter, "cursor belongs to another listing (filters or sort)")
     return offset
 
@@ -140,13 +145,27 @@ def paging(
 # --- bodies ----------------------------------------------------------------------------------
 
 
+def too_large(cap: int) -> ApiError:
+    return ApiError(413, "body_too_large", f"the body exceeds {cap} bytes")
+
+
+async def read_body(request: web.Request, cap: int) -> bytes:
+    """The whole body, however it arrives (in slow pieces, chunked), up to `cap` bytes: one
+    `read(n)` returns only what is buffered. Past the cap, 413 at once, without reading on."""
+    if request.content_length is not None and request.content_length > cap:
+        raise too_large(cap)
+    data = bytearray()
+    while len(data) <= cap:
+        piece = await request.content.read(cap + 1 - len(data))
+        if not piece:
+            return bytes(data)
+        data += piece
+    raise too_large(cap)
+
+
 async def read_json_body(request: web.Request, model: type[B], *, optional: bool) -> B | None:
     """The body as `model`; None when `optional` and there is no body."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise ApiError(413, "body_too_large", f"the body exceeds {MAX_BODY_BYTES} bytes")
-    data = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(data) > MAX_BODY_BYTES:
-        raise ApiError(413, "body_too_large", f"the body exceeds {MAX_BODY_BYTES} bytes")
+    data = await read_body(request, MAX_BODY_BYTES)
     if not data.strip():
         if optional:
             return None
@@ -161,6 +180,8 @@ async def read_json_body(request: web.Request, model: type[B], *, optional: bool
         value = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ApiError(400, "invalid_json", "the body is nested too deeply") from None
     try:
         return model.model_validate(value)
     except ValidationError as exc:

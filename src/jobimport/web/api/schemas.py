@@ -45,6 +45,11 @@ class QueryModel(BaseModel):
     def _utc(cls, value: Any) -> Any:
         if isinstance(value, datetime) and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
+        if isinstance(value, datetime):
+            try:  # in UTC, as the store compares; 0001-01-01T00:00+14:00 is before year 1
+                return value.astimezone(UTC)
+            except OverflowError:
+                raise ValueError("the time is out of range in UTC") from None
         return value
 
 
