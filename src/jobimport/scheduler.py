@@ -55,10 +55,18 @@ class Scheduler:
     pruned_at: list[datetime] = field(default_factory=list)
 
     async def start_run(
-        self, feed_url: str, trigger: str, *, retry_of: str | None = None
+        self,
+        feed_url: str,
+        trigger: str,
+        *,
+        retry_of: str | None = None,
+        unless_closed_since: datetime | None = None,
     ) -> tuple[ImportRun, bool]:
-        """Create a queued run and enqueue its fetch, or return the feed's run in flight."""
-        run, created = await self.store.start_or_get_run(feed_url, trigger, retry_of=retry_of)
+        """Create a queued run and enqueue its fetch, or return the feed's run in flight (or,
+        with `unless_closed_since`, its run that closed since then; see Store.start_or_get_run)."""
+        run, created = await self.store.start_or_get_run(
+            feed_url, trigger, retry_of=retry_of, unless_closed_since=unless_closed_since
+        )
         if created:
             await self.publish(RunQueued(run))
             # If this enqueue is lost, the run is still in the store: the reconciler retries it.
@@ -78,7 +86,9 @@ class Scheduler:
             if feed.paused:
                 continue
             if feed.next_run_at is None or feed.next_run_at <= now:
-                run, created = await self.start_run(feed.url, "cron")
+                # The list may be stale by now: a run of this feed that closed since it was read
+                # (a manual one) already did this run's work, and set a later next_run_at.
+                run, created = await self.start_run(feed.url, "cron", unless_closed_since=now)
                 if created:
                     report.started.append(run.id)
         await self.reconcile(report)

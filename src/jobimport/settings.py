@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -25,6 +26,9 @@ DEFAULT_FEEDS: tuple[str, ...] = (
     f"{_JOBICY}&job_categories=management",
     "https://www.higheredjobs.com/rss/articleFeed.cfm",
 )
+
+# A host name or IPv4 address, `*.` and a name, `*`, or an IPv6 address in brackets.
+_HOST_PATTERN = re.compile(r"^(\*|(\*\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?|\[[0-9a-f:.]+\])$")
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 MIB = 1024 * 1024
@@ -130,6 +134,13 @@ class Settings(BaseSettings):
         None,
         description="Bearer token every non-GET endpoint requires (16+ characters); unset = none.",
     )
+    # NoDecode: comma-separated, not JSON (our validator splits it).
+    allowed_hosts: Annotated[tuple[str, ...] | None, NoDecode] = Field(
+        None,
+        description="Host names the HTTP service answers besides loopback ones, comma-separated"
+        " (`*.example.com`: its subdomains; `*`: any); unset = loopback only without"
+        " ADMIN_TOKEN, any with it.",
+    )
     read_token_required: bool = Field(
         False, description="Read endpoints need the token (or the session cookie) too."
     )
@@ -160,6 +171,26 @@ class Settings(BaseSettings):
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"{url!r} is not an http(s) URL")
         return tuple(dict.fromkeys(value))  # keep order, drop repeats
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _hosts_from_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()] or None
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_names(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        names = tuple(dict.fromkeys(name.strip().lower().rstrip(".") for name in value))
+        for name in names:
+            if not _HOST_PATTERN.match(name):
+                raise ValueError(
+                    f"{name!r} is not a host name, `*.name` or `*` (no scheme, port or path)"
+                )
+        return names or None
 
     @field_validator("log_level", mode="before")
     @classmethod

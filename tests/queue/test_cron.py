@@ -6,21 +6,21 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from arq.worker import Worker
 
 from jobimport.feed_policy import MAX_BACKOFF, next_run_at, parse_schedule
-from jobimport.models import FeedState, RunStatus
+from jobimport.models import FeedState, RunStatus, utc_now
 from jobimport.queue.arq_producer import create_arq_pool
 from jobimport.queue.tasks import Tasks
 from jobimport.queue.worker import build_worker, stop_worker
 from jobimport.runtime import open_runtime
 from jobimport.settings import Settings
-from jobimport.store.base import RunQuery
+from jobimport.store.base import RunQuery, Store
 from tests.feedgen import items, rss
 from tests.feedserver import Doc, FeedServer
 from tests.queue.support import harness, wait_finished
@@ -143,6 +143,61 @@ async def test_the_tick_starts_due_feeds_once_and_never_a_feed_in_flight(
         assert started.feed_url == later
         runs = await store.list_runs(RunQuery(limit=10))
     assert sorted(r.feed_url for r in runs.items) == sorted([never, later])
+
+
+class ListThenHook:
+    """The real store, except that once its feed list has been read, `hook` runs before the
+    caller gets the list: what happens between a tick's read and its starts, made certain."""
+
+    def __init__(self, inner: Store) -> None:
+        self._inner = inner
+        self.hook: Callable[[], Awaitable[None]] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def list_feeds(self) -> list[FeedState]:
+        listed = await self._inner.list_feeds()
+        hook, self.hook = self.hook, None
+        if hook is not None:
+            await hook()
+        return listed
+
+
+async def test_the_tick_does_not_start_a_feed_whose_run_closed_after_it_read_the_list(
+    queue_settings: Callable[..., Settings], feeds: FeedServer
+) -> None:
+    """Issue 14, item 12: a manual run of a new feed closed just after the tick read its list
+    (the feed still never imported there, so due): the tick must not import it all again."""
+    url = feeds.put("/new", rss(items(range(1, 6))))
+    wrapped: list[ListThenHook] = []
+
+    def wrap(store: Store) -> Store:
+        wrapped.append(ListThenHook(store))
+        return cast(Store, wrapped[0])
+
+    async with harness(queue_settings("local"), wrap) as h:
+        assert await h.store.add_feed(FeedState(url=url)) is not None
+        manual: list[str] = []
+
+        async def manual_run_closes() -> None:
+            run, created = await h.scheduler.start_run(url, "api")
+            assert created
+            manual.append(run.id)
+            (done,) = await wait_finished(h, [run.id], within=10)
+            assert done.status is RunStatus.SUCCEEDED
+
+        wrapped[0].hook = manual_run_closes
+        report = await h.scheduler.tick()
+        assert manual  # the hook ran, between the read and the starts
+        assert report.started == []
+        runs = await h.store.list_runs(RunQuery(feed_url=url))
+        assert [r.id for r in runs.items] == manual
+        feed = await h.store.get_feed(url)
+        assert feed is not None
+        assert feed.next_run_at is not None
+        assert feed.next_run_at > utc_now()  # and the next tick finds it not due
+        assert (await h.scheduler.tick()).started == []
 
 
 # --- failure backoff ---------------------------------------------------------------------------

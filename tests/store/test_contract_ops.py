@@ -233,3 +233,33 @@ async def test_prune_runs_keeps_everything_finished_at_or_after_the_cutoff(store
     assert await store.prune_runs(run.finished_at + timedelta(days=1)) == 1
     assert await store.get_run(run.id) is None
     assert await store.count_jobs() == 1
+
+
+# --- a start that must not follow a run closed since (the scheduler tick) ------------------------
+
+
+async def test_a_start_unless_closed_since_returns_the_run_that_closed_since(store: Store) -> None:
+    first = await import_run(store, [[job(1)]])
+    assert first.finished_at is not None
+    second = await import_run(store, [[job(1)]])  # the latest to close is the one returned
+    assert second.finished_at is not None
+    since = first.finished_at - timedelta(seconds=1)  # read before both closed
+
+    got, created = await store.start_or_get_run(FEED, "cron", unless_closed_since=since)
+    assert (got.id, got.status, created) == (second.id, RunStatus.SUCCEEDED, False)
+    closed_at = second.finished_at
+    got, created = await store.start_or_get_run(FEED, "cron", unless_closed_since=closed_at)
+    assert (got.id, created) == (second.id, False)  # closing at that very time counts
+    assert (await store.list_runs(RunQuery(feed_url=FEED))).total == 2  # nothing was added
+
+    other, created_other = await store.start_or_get_run(OTHER, "cron", unless_closed_since=since)
+    assert created_other  # another feed's closed runs do not count
+    assert other.feed_url == OTHER
+
+    later = second.finished_at + timedelta(seconds=1)
+    third, created_third = await store.start_or_get_run(FEED, "cron", unless_closed_since=later)
+    assert created_third
+    assert (third.status, third.trigger) == (RunStatus.QUEUED, "cron")
+    # A run in flight is returned first, as without the condition.
+    again, created_again = await store.start_or_get_run(FEED, "cron", unless_closed_since=since)
+    assert (again.id, created_again) == (third.id, False)

@@ -25,7 +25,7 @@ from jobimport.store.mongo import MongoStore, database_name
 from jobimport.store.mongo.batches import apply_jobs, record_result
 from jobimport.store.mongo.docs import run_from_doc
 from jobimport.store.mongo.jobs import Stamp, upsert_jobs
-from jobimport.store.mongo.runs import close_if_done
+from jobimport.store.mongo.runs import close_if_done, start_or_get
 from tests.store.mongomock_adapter import MongomockAsyncClient, MongomockAsyncCollection
 
 FEED = "https://feeds.example.test/jobs"
@@ -393,3 +393,38 @@ async def test_driver_errors_become_store_errors(
         await mongo.apply_batch(run.id, 0, [job(1)])
     client.error = None
     assert await mongo.get_run(run.id) == run
+
+
+class CloseBeforeInsert:
+    """The runs collection, except that before the first insert a run of the feed starts and
+    closes (through the store): the close lands between start_or_get's checks and its insert."""
+
+    def __init__(self, store: MongoStore) -> None:
+        self._store = store
+        self._runs = store._coll("import_logs")
+        self.closed: list[ImportRun] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._runs, name)
+
+    async def insert_one(self, doc: Doc) -> Any:
+        if not self.closed:
+            manual, _ = await self._store.start_or_get_run(doc["feed_url"], "api")
+            closed = await self._store.close_run_early(manual.id, RunStatus.NOT_MODIFIED)
+            assert closed is not None
+            self.closed.append(closed)
+        return await self._runs.insert_one(doc)
+
+
+async def test_a_run_that_closes_just_before_the_insert_keeps_the_tick_out(
+    store: MongoStore,
+) -> None:
+    """The check after the insert catches what the check before it could not see; the run it
+    inserted is removed again."""
+    runs = CloseBeforeInsert(store)
+    since = store._now()
+    doc, created = await start_or_get(runs, FEED, "cron", store._now, None, since)  # type: ignore[arg-type]
+    assert not created
+    assert doc["_id"] == runs.closed[0].id
+    assert await store._coll("import_logs").count_documents({"feed_url": FEED}) == 1
+    assert await store._coll("import_logs").count_documents({"in_flight": True}) == 0

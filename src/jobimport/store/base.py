@@ -199,11 +199,19 @@ class Store(Protocol):
 
     # runs
     async def start_or_get_run(
-        self, feed_url: str, trigger: str, *, retry_of: str | None = None
+        self,
+        feed_url: str,
+        trigger: str,
+        *,
+        retry_of: str | None = None,
+        unless_closed_since: datetime | None = None,
     ) -> tuple[ImportRun, bool]:
         """Create a `queued` run of the feed, or return the feed's run in flight (queued or
         running) if it has one. Atomic: two concurrent calls never create two in-flight runs.
-        `retry_of` links a new run to the run it retries. Returns (run, created)."""
+        `retry_of` links a new run to the run it retries. With `unless_closed_since` (the
+        scheduler tick: when it read its feed list), no run is created either when a run of the
+        feed closed at or after that time (to the store's time precision); that run, the latest
+        to close, is returned instead. Returns (run, created)."""
 
     async def cancel_run(self, run_id: str) -> ImportRun | None:
         """Stop a queued or running run: status CANCELLED, finished_at = now, its staged batches

@@ -35,7 +35,12 @@ from jobimport.web import keys
 from jobimport.web.admin.routes import add_admin_routes
 from jobimport.web.api.docs import type_of
 from jobimport.web.api.routes import ROUTES, add_routes
-from jobimport.web.middleware import auth_middleware, error_middleware, request_id_middleware
+from jobimport.web.middleware import (
+    auth_middleware,
+    error_middleware,
+    origin_middleware,
+    request_id_middleware,
+)
 from jobimport.web.openapi import build_openapi
 from jobimport.web.telemetry import Metrics, following
 
@@ -59,7 +64,7 @@ def create_app(
 ) -> web.Application:
     checked = check_role(settings, role)
     app = web.Application(
-        middlewares=[request_id_middleware, error_middleware, auth_middleware],
+        middlewares=[request_id_middleware, error_middleware, origin_middleware, auth_middleware],
         client_max_size=1024 * 1024,
     )
     app[keys.SETTINGS] = settings

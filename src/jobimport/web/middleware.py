@@ -1,18 +1,22 @@
-"""Request id, auth, and the one error envelope `{"error": {"code", "message", "details"}}`.
+"""Request id, the Host and cross-site checks, auth, and the one error envelope
+`{"error": {"code", "message", "details"}}`.
 
-Order (outermost first): request id → errors → auth → handler, so a 401 and every other failure
-leave in the envelope and carry the request id.
+Order (outermost first): request id → errors → origin → auth → handler, so a 400, 403, 401 and
+every other failure leave in the envelope and carry the request id.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid
+from urllib.parse import urlsplit
 
 import structlog
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
+from jobimport.settings import Settings
 from jobimport.web import keys
 from jobimport.web.admin.routes import is_page
 from jobimport.web.api.routes import find_route
@@ -28,6 +32,12 @@ _HTTP_CODES = {
     413: "body_too_large",
     415: "unsupported_media_type",
 }
+# Orchestrators probe by pod IP, so the probes answer whatever the Host header says.
+PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Sec-Fetch-Site values of a request the service's own pages (or a person, typing) made.
+SAME_ORIGIN = frozenset({"same-origin", "none"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def envelope(error: ApiError, request_id: str | None) -> web.Response:
@@ -97,3 +107,113 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     ):
         raise unauthorized("reads need the admin token (bearer header or session cookie)")
     return await handler(request)
+
+
+@web.middleware
+async def origin_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse a Host that is not ours (DNS rebinding: a page of another site whose name now points
+    to this address) and unsafe requests a browser sent from another site (a cross-site form)."""
+    settings = request.app[keys.SETTINGS]
+    host = request.headers.get(hdrs.HOST)
+    # A browser always sends Host, and the attacks need one: a request without it may pass.
+    if host is not None and request.path not in PROBES and not host_allowed(host, settings):
+        raise ApiError(
+            400,
+            "host_not_allowed",
+            "this Host is not served here; list it in JOBIMPORT_ALLOWED_HOSTS",
+            {"host": host[:255]},
+        )
+    if request.method not in SAFE_METHODS and cross_site(request, settings):
+        raise ApiError(
+            403,
+            "cross_site",
+            "a browser sent this request from another site; use the admin page of this service",
+        )
+    return await handler(request)
+
+
+def host_allowed(host: str, settings: Settings) -> bool:
+    """Loopback names always; with no token, or with ALLOWED_HOSTS set, only those and the
+    listed ones (with a token and no list, a proxy may use any name: the token guards writes)."""
+    if settings.admin_token is not None and settings.allowed_hosts is None:
+        return True
+    name = host_name(host)
+    if name is None:
+        return False
+    if is_loopback(name):
+        return True
+    for allowed in settings.allowed_hosts or ():
+        if allowed == "*" or name == allowed:
+            return True
+        if allowed.startswith("*.") and name.endswith(allowed[1:]):
+            return True
+    return False
+
+
+def host_name(host: str) -> str | None:
+    """The name of a Host header without its port, lowercased, no trailing dot (an IPv6 address
+    keeps its brackets); None when it is not a host[:port]."""
+    value = host.strip().lower()
+    if value.startswith("["):
+        name, bracket, port = value[1:].partition("]")
+        name = f"[{name}]" if bracket else ""
+    else:
+        name, _colon, port = value.partition(":")
+        port = f":{port}" if _colon else ""
+    if port and not (port.startswith(":") and port[1:].isdigit()):
+        return None
+    return name.rstrip(".") or None
+
+
+def is_loopback(name: str) -> bool:
+    """`localhost`, any `*.localhost` (RFC 6761), or a loopback IP address."""
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def cross_site(request: web.Request, settings: Settings) -> bool:
+    """Whether a browser says it sent this request from another origin: its Sec-Fetch-Site is
+    neither `same-origin` nor `none` (a same-site subdomain counts as another), or, from a browser
+    without Fetch Metadata, its Origin is not this service's. No header: not a browser's."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site.strip().lower() not in SAME_ORIGIN
+    origin = request.headers.get(hdrs.ORIGIN)
+    if origin is None:
+        return False
+    given = origin_of(origin)
+    return given is None or given not in own_origins(request, settings)
+
+
+Origin = tuple[str, str, int]
+
+
+def origin_of(url: str) -> Origin | None:
+    """(scheme, host, port) of a URL, the port defaulted by the scheme; None when opaque
+    (`null`) or malformed."""
+    try:
+        parts = urlsplit(url.strip().lower())
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        return None
+    if parts.hostname is None or port is None:
+        return None
+    return parts.scheme, parts.hostname.rstrip("."), port
+
+
+def own_origins(request: web.Request, settings: Settings) -> set[Origin]:
+    """This service's origins as the request reached it: its Host with the request's scheme (or
+    the one a TLS-terminating proxy names in X-Forwarded-Proto), and PUBLIC_URL's."""
+    schemes = {request.scheme}
+    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    if forwarded in _DEFAULT_PORTS:
+        schemes.add(forwarded)
+    host = request.headers.get(hdrs.HOST, "")
+    found = {origin_of(f"{scheme}://{host}") for scheme in schemes if host}
+    if settings.public_url:
+        found.add(origin_of(settings.public_url))
+    return {origin for origin in found if origin is not None}

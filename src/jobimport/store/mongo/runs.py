@@ -8,15 +8,18 @@ then closes with the number it expired: see `close_run`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-from pymongo import ReturnDocument
+from pymongo import DESCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
 from jobimport.errors import StoreError
 from jobimport.models import (
     RunStatus,
     final_status,
+    new_run_id,
     reads_whole_document,
 )
 from jobimport.store import codec
@@ -25,7 +28,9 @@ from jobimport.store.mongo.docs import (
     counts_from_doc,
     duration_ms,
     ms_ceil,
+    new_run_doc,
     reason_increments,
+    to_ms,
 )
 from jobimport.store.mongo.expiry import Expiry, sweep
 from jobimport.store.mongo.queries import IndexSpec
@@ -61,6 +66,51 @@ FINAL = [status.value for status in RunStatus if status.is_final]
 
 
 Collection = AsyncCollection[Doc]
+
+
+async def start_or_get(
+    runs: Collection,
+    feed_url: str,
+    trigger: str,
+    now: Callable[[], datetime],
+    retry_of: str | None,
+    unless_closed_since: datetime | None,
+) -> tuple[Doc, bool]:
+    """Store.start_or_get_run. Insert-first: the partial unique index on in-flight runs is the
+    lock. On a duplicate, return the run in flight; if it closed in between, try again."""
+    if unless_closed_since is not None:
+        # Most refusals end here, before a queued run that would be deleted is ever visible.
+        found = await runs.find_one({"feed_url": feed_url, "in_flight": True})
+        found = found or await last_closed_since(runs, feed_url, unless_closed_since)
+        if found is not None:
+            return found, False
+    for _ in range(3):
+        stamp = now()
+        doc = new_run_doc(new_run_id(stamp), feed_url, trigger, stamp, retry_of)
+        try:
+            await runs.insert_one(doc)
+        except DuplicateKeyError:
+            existing = await runs.find_one({"feed_url": feed_url, "in_flight": True})
+            if existing is not None:
+                return existing, False
+            continue
+        if unless_closed_since is None:
+            return doc, True
+        # Checked after the insert, which holds the feed's in-flight slot: a run that closed
+        # before the insert is seen here; none can close after it (the slot is ours).
+        closed = await last_closed_since(runs, feed_url, unless_closed_since)
+        if closed is None:
+            return doc, True
+        await runs.delete_one({"_id": doc["_id"], "status": RunStatus.QUEUED.value})
+        return closed, False
+    raise StoreError(f"could not start or find a run of {feed_url}")
+
+
+async def last_closed_since(runs: Collection, feed_url: str, since: datetime) -> Doc | None:
+    """The feed's latest run that closed at or after `since` (BSON keeps milliseconds, so a run
+    closed within `since`'s millisecond counts too)."""
+    where = {"feed_url": feed_url, "finished_at": {"$gte": to_ms(since)}}
+    return await runs.find_one(where, sort=[("finished_at", DESCENDING), ("_id", DESCENDING)])
 
 
 async def mark_running(runs: Collection, run_id: str, now: datetime) -> Doc | None:

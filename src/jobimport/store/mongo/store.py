@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import PyMongoError
 
 from jobimport.errors import StoreError
 from jobimport.models import (
@@ -28,7 +28,6 @@ from jobimport.models import (
     RunCounts,
     RunStatus,
     StagedEntry,
-    new_run_id,
     utc_now,
 )
 from jobimport.store import codec
@@ -49,7 +48,6 @@ from jobimport.store.mongo.docs import (
     counts_from_doc,
     database_name,
     job_record_from_doc,
-    new_run_doc,
     run_from_doc,
     to_ms,
 )
@@ -72,6 +70,7 @@ from jobimport.store.mongo.runs import (
     mark_staged,
     prune,
     stale_filter,
+    start_or_get,
 )
 from jobimport.store.mongo.schema import migrate, stored_version
 
@@ -166,21 +165,17 @@ class MongoStore:
 
     @translate_errors
     async def start_or_get_run(
-        self, feed_url: str, trigger: str, *, retry_of: str | None = None
+        self,
+        feed_url: str,
+        trigger: str,
+        *,
+        retry_of: str | None = None,
+        unless_closed_since: datetime | None = None,
     ) -> tuple[ImportRun, bool]:
-        # Insert-first: the partial unique index on in-flight runs is the lock. On a duplicate,
-        # return the run in flight; if it closed in between, try again.
-        for _ in range(3):
-            now = self._now()
-            doc = new_run_doc(new_run_id(now), feed_url, trigger, now, retry_of)
-            try:
-                await self._runs.insert_one(doc)
-                return run_from_doc(doc), True
-            except DuplicateKeyError:
-                existing = await self._runs.find_one({"feed_url": feed_url, "in_flight": True})
-                if existing is not None:
-                    return run_from_doc(existing), False
-        raise StoreError(f"could not start or find a run of {feed_url}")
+        doc, created = await start_or_get(
+            self._runs, feed_url, trigger, self._now, retry_of, unless_closed_since
+        )
+        return run_from_doc(doc), created
 
     @translate_errors
     async def cancel_run(self, run_id: str) -> ImportRun | None:

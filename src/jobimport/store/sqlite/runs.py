@@ -87,14 +87,28 @@ def maybe_close(conn: Conn, run_id: str, now: datetime, expire_after_runs: int) 
 
 
 def start_or_get(
-    conn: Conn, feed_url: str, trigger: str, retry_of: str | None, now: datetime
+    conn: Conn,
+    feed_url: str,
+    trigger: str,
+    retry_of: str | None,
+    now: datetime,
+    unless_closed_since: datetime | None = None,
 ) -> tuple[ImportRun, bool]:
-    """Store.start_or_get_run; the partial unique index on in-flight runs backs the check."""
+    """Store.start_or_get_run; the partial unique index on in-flight runs backs the check. Both
+    checks and the insert share the caller's write transaction, so no run closes in between."""
     row = conn.execute(
         f"SELECT id FROM import_logs WHERE feed_url = ? AND {IN_FLIGHT_SQL}", (feed_url,)
     ).fetchone()
     if row is not None:
         return known_run(conn, row["id"]), False
+    if unless_closed_since is not None:
+        row = conn.execute(
+            "SELECT id FROM import_logs WHERE feed_url = ? AND finished_at >= ?"
+            " ORDER BY finished_at DESC, id DESC LIMIT 1",
+            (feed_url, q.ts(unless_closed_since)),
+        ).fetchone()
+        if row is not None:
+            return known_run(conn, row["id"]), False
     run_id = new_run_id(now)
     conn.execute(
         "INSERT INTO import_logs (id, feed_url, status, trigger, created_at, updated_at, retry_of)"

@@ -199,10 +199,17 @@ class SqliteStore:
     # --- runs -----------------------------------------------------------------------------
 
     async def start_or_get_run(
-        self, feed_url: str, trigger: str, *, retry_of: str | None = None
+        self,
+        feed_url: str,
+        trigger: str,
+        *,
+        retry_of: str | None = None,
+        unless_closed_since: datetime | None = None,
     ) -> tuple[ImportRun, bool]:
         return await self._write(
-            lambda conn: runs.start_or_get(conn, feed_url, trigger, retry_of, self._clock())
+            lambda conn: runs.start_or_get(
+                conn, feed_url, trigger, retry_of, self._clock(), unless_closed_since
+            )
         )
 
     async def cancel_run(self, run_id: str) -> ImportRun | None:
