@@ -214,7 +214,10 @@ _V4: tuple[Step, ...] = (
     "ALTER TABLE batch_results ADD COLUMN warnings TEXT NOT NULL DEFAULT '{}'",
 )
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4)
+# v5: why jobimport paused a feed at start (a stored header value or schedule now refused).
+_V5: tuple[Step, ...] = ("ALTER TABLE feeds ADD COLUMN pause_note TEXT",)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 
 if len(MIGRATIONS) != SCHEMA_VERSION:  # pragma: no cover - caught by any test run
     raise RuntimeError("schema.MIGRATIONS does not match base.SCHEMA_VERSION")
