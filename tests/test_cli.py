@@ -102,6 +102,10 @@ async def test_usage_errors_exit_2(tmp_path: Path) -> None:
         ("JOBIMPORT_LOG_LEVEL", "loud"),
         ("JOBIMPORT_DATABASE_URL", "postgres://x"),
         ("JOBIMPORT_FETCH_TIMEOUT_S", "-1"),
+        # Issue 14: schedules that can never fire (the last one raised OverflowError, exit 1).
+        ("JOBIMPORT_SCHEDULE", "3000000d"),
+        ("JOBIMPORT_SCHEDULE", "* * 31 2 *"),
+        ("JOBIMPORT_SCHEDULE", "99999999999999999999d"),
     ],
 )
 async def test_bad_setting_stops_startup_naming_it(name: str, value: str) -> None:

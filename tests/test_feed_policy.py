@@ -131,3 +131,41 @@ def test_next_run_at(
 def test_unreadable_schedules_are_refused_with_a_reason(text: str) -> None:
     with pytest.raises(ValueError, match=r"interval|cron|tick"):
         parse_schedule(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("3000000d", "longer than 366 days"),
+        ("99999999999999999999d", "longer than 366 days"),  # overflowed timedelta before
+        ("367d", "longer than 366 days"),
+        ("8785h", "longer than 366 days"),
+        ("59s", "one-minute tick"),
+        ("* * 31 2 *", "never fires"),
+        ("0 0 31 4,6,9,11 *", "never fires"),
+        ("0 0 29 2 *", "does not fire within 366 days"),  # once in four years
+        ("0 0 * 2 1#5", "does not fire within 366 days"),  # a fifth Monday in February
+        ("0 0 * 2 1#4", "after 2004-02-23"),  # then 2005-02-28: 371 days later
+    ],
+)
+def test_schedules_that_cannot_fire_within_366_days_are_refused(text: str, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        parse_schedule(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["1m", "60s", "366d", "8784h", "* * * * *", "0 0 1 1 *", "0 0 31 * *", "0 0 L 2 *",
+             "0 0 29 2,3 *", "0 0 * 2,3 1#4", "0 0 29 2 1"],
+)  # fmt: skip
+def test_schedules_that_fire_within_366_days_are_accepted(text: str) -> None:
+    schedule = parse_schedule(text)
+    assert schedule.next_after(T0) - T0 <= timedelta(days=366)
+
+
+def test_a_stored_schedule_now_refused_does_not_break_the_close_of_a_run() -> None:
+    # A run in flight at the upgrade closes on the default schedule instead of raising.
+    before = feed(schedule="* * 31 2 *")
+    outcome = feed_outcome(before, run(RunStatus.SUCCEEDED), default_schedule="1h",
+                           alert_after_failures=3)  # fmt: skip
+    assert outcome.state.next_run_at == T0 + HOUR
+    assert outcome.state.schedule == "* * 31 2 *"  # the stored value is never changed here

@@ -55,3 +55,18 @@ def test_read_timeout_must_fit_in_total_timeout(monkeypatch: pytest.MonkeyPatch)
 )
 def test_mask_url_password(url: str, masked: str) -> None:
     assert mask_url_password(url) == masked
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("3000000d", "longer than 366 days"),
+        ("99999999999999999999d", "longer than 366 days"),
+        ("* * 31 2 *", "never fires"),
+        ("0 0 29 2 *", "does not fire within 366 days"),
+        ("30s", "one-minute tick"),
+    ],
+)
+def test_schedule_that_cannot_fire_is_a_bad_setting(value: str, why: str) -> None:
+    with pytest.raises(SettingsError, match=f"JOBIMPORT_SCHEDULE: .*{why}"):
+        load_settings(schedule=value)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from croniter import croniter
+from croniter import CroniterError, croniter
 
 from jobimport.models import FeedState, ImportRun, RunStatus
 
@@ -41,19 +41,57 @@ class Schedule:
         return self.next_after(first) - first
 
 
+MIN_INTERVAL = timedelta(minutes=1)
+MAX_GAP = timedelta(days=366)
+"""The longest wait a schedule may have: an interval up to 366 days; a cron expression must fire
+within 366 days of any moment (so at least once a year, on a date every year has)."""
+_CRON_CHECK_FROM = datetime(2001, 1, 1, tzinfo=UTC)
+_CRON_CHECK_YEARS = 28  # the weekday calendar repeats every 28 years (1901 to 2099)
+
+
 def parse_schedule(text: str) -> Schedule:
-    """`1h`-style interval or cron expression; raises ValueError with a readable message."""
+    """`1h`-style interval (1 minute to 366 days) or a five-field cron expression that fires within
+    every 366 days; raises ValueError with a readable message. Used by the settings, the API and
+    the start-up check of stored feeds, so a schedule that can never fire is never run."""
     match = _INTERVAL.match(text)
     if match:
-        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
-        if seconds < 60:
+        count, unit = match.group(1), match.group(2).lower()
+        # A huge count overflows timedelta: compare as integers first.
+        seconds = int(count) if len(count) <= 20 else 10**20
+        seconds *= _UNIT_SECONDS[unit]
+        if seconds < MIN_INTERVAL.total_seconds():
             raise ValueError(f"interval {text!r} is shorter than the one-minute tick")
+        if seconds > MAX_GAP.total_seconds():
+            raise ValueError(f"interval {text!r} is longer than {MAX_GAP.days} days")
         return Schedule(text=text.strip(), interval=timedelta(seconds=seconds))
     if len(text.split()) == 5 and croniter.is_valid(text):
+        if gap := _cron_gap(text.strip()):
+            raise ValueError(f"cron expression {text!r} {gap}")
         return Schedule(text=text.strip())
     raise ValueError(
         f"{text!r} is neither an interval like '1h' or '30m' nor a five-field cron expression"
     )
+
+
+def _cron_gap(text: str) -> str | None:
+    """Why the cron expression does not fire within every MAX_GAP (None: it does). Walks a whole
+    weekday cycle from a fixed date (so the answer never depends on today), jumping each time to
+    the last firing within MAX_GAP of the previous one: about one step per year."""
+    end = _CRON_CHECK_FROM.replace(year=_CRON_CHECK_FROM.year + _CRON_CHECK_YEARS)
+    try:
+        fired: datetime = croniter(text, _CRON_CHECK_FROM).get_next(datetime)
+        if fired - _CRON_CHECK_FROM > MAX_GAP:
+            return f"does not fire within {MAX_GAP.days} days"
+        while fired < end:
+            # get_prev is strictly before its start: a second past the limit includes the limit.
+            limit = fired + MAX_GAP + timedelta(seconds=1)
+            last: datetime = croniter(text, limit).get_prev(datetime)
+            if last <= fired:
+                return f"does not fire within {MAX_GAP.days} days after {fired:%Y-%m-%d %H:%M}"
+            fired = last
+    except CroniterError:  # croniter gives up after decades without a match
+        return "never fires"
+    return None
 
 
 def next_run_at(
@@ -128,7 +166,7 @@ def feed_outcome(
         consecutive_failures=failures,
         alerted_at=alerted_at,
         next_run_at=next_run_at(
-            parse_schedule(before.schedule or default_schedule),
+            _usable_schedule(before.schedule, default_schedule),
             finished,
             consecutive_failures=failures,
             retry_after_s=run.error.retry_after_s if run.error else None,
@@ -138,6 +176,17 @@ def feed_outcome(
     if whole_read and run.fetch is not None:
         state = replace(state, etag=run.fetch.etag, last_modified=run.fetch.last_modified)
     return FeedOutcome(state, alert)
+
+
+def _usable_schedule(own: str | None, default: str) -> Schedule:
+    """The feed's schedule, else the default; also the default for one stored before today's
+    checks (its run was in flight at start): closing the run must not fail on it."""
+    if own:
+        try:
+            return parse_schedule(own)
+        except ValueError:
+            pass
+    return parse_schedule(default)
 
 
 def _alert(

@@ -44,6 +44,7 @@ class FeedFailureReason(StrEnum):
     SSRF_REFUSED = "ssrf_refused"
     INVALID_URL = "invalid_url"
     TOO_MANY_REDIRECTS = "too_many_redirects"
+    INVALID_REQUEST = "invalid_request"  # the request cannot be sent (a feed's header value)
     UNSUPPORTED_FORMAT = "unsupported_format"
     STORE_ERROR = "store_error"
     LOST = "lost"
@@ -352,6 +353,9 @@ class FeedState:
     origin: FeedOrigin = FeedOrigin.ADHOC
     headers: dict[str, str] = field(default_factory=dict, repr=False)  # secrets: never logged
     created_at: datetime | None = None
+    # Why jobimport paused it at start (a stored header value or schedule that is no longer
+    # accepted); None when no such note. Cleared when a person resumes it or changes those.
+    pause_note: str | None = None
     # run state: when the failure alert of the current streak was sent (None: not alerted)
     alerted_at: datetime | None = None
 

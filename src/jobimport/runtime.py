@@ -33,7 +33,7 @@ from jobimport.queue.snapshot import QueueSnapshot, snapshot_arq
 from jobimport.queue.tasks import Tasks
 from jobimport.queue.worker import SupervisedWorker
 from jobimport.reader.fetch import make_client_session
-from jobimport.scheduler import PendingCheck, Scheduler
+from jobimport.scheduler import PendingCheck, Scheduler, pause_unusable_feeds
 from jobimport.settings import Settings
 from jobimport.store import open_store
 from jobimport.store.base import Store
@@ -160,13 +160,15 @@ def fan_out(*targets: Publish) -> Publish:
 async def store_context(
     settings: Settings, clock: Callable[[], datetime] = utc_now
 ) -> AsyncIterator[Store]:
-    """The opened (and migrated) store, with the configured feeds (JOBIMPORT_FEEDS) seeded."""
+    """The opened (and migrated) store, with the configured feeds (JOBIMPORT_FEEDS) seeded and
+    the feeds whose stored settings are now refused paused, with a note."""
     store = open_store(
         settings.database_url, clock=clock, expire_after_runs=settings.expire_after_runs
     )
     await store.open()
     try:
         await store.seed_feeds(settings.feeds)
+        await pause_unusable_feeds(store)
         yield store
     finally:
         await store.close()

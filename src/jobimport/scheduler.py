@@ -15,17 +15,53 @@ from typing import Protocol
 import structlog
 
 from jobimport.events.types import Publish, RunQueued
-from jobimport.models import FeedErrorInfo, ImportRun, RunStatus
+from jobimport.feed_policy import parse_schedule
+from jobimport.models import FeedErrorInfo, FeedState, ImportRun, RunStatus
 from jobimport.pipeline import Pipeline
 from jobimport.queue.base import Producer
 from jobimport.queue.dispatch import enqueue_next_step
 from jobimport.queue.names import batch_job_id, fetch_job_id
+from jobimport.reader.headers import check_feed_headers
 from jobimport.settings import Settings
 from jobimport.store.base import Store
 
 log = structlog.get_logger(__name__)
 
 PRUNE_EVERY = timedelta(days=1)
+
+
+def unusable_reason(feed: FeedState) -> str | None:
+    """Why a feed's stored settings cannot be used (None: they can): a schedule or a header
+    value stored before today's checks, which the API would now refuse. The same checks as the
+    API (`parse_schedule`, `check_feed_headers`); the note never holds a header value."""
+    problems = []
+    if feed.schedule is not None:
+        try:
+            parse_schedule(feed.schedule)
+        except ValueError as exc:
+            problems.append(f"schedule: {exc}")
+    try:
+        check_feed_headers(feed.headers)
+    except ValueError as exc:
+        problems.append(f"headers: {exc}")
+    return "; ".join(problems) or None
+
+
+async def pause_unusable_feeds(store: Store) -> list[FeedState]:
+    """At start: pause every registered feed whose stored settings are unusable, with a note
+    saying why (never a crash, never a silent change of the values). Returns the feeds paused
+    or noted now; one already paused with the same note is left alone."""
+    changed = []
+    for feed in await store.list_feeds():
+        reason = unusable_reason(feed)
+        note = None if reason is None else f"paused at start: {reason}"
+        if note is None or (feed.paused and feed.pause_note == note):
+            continue
+        log.warning("feed paused: its stored settings are refused", feed=feed.url, note=note)
+        updated = await store.update_feed(feed.id, {"paused": True, "pause_note": note})
+        if updated is not None:
+            changed.append(updated)
+    return changed
 
 
 class PendingCheck(Protocol):

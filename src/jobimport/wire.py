@@ -238,6 +238,11 @@ class FeedRef(BaseModel):
 class FeedOut(FeedRef):
     origin: FeedOrigin = Field(description="`config`: from JOBIMPORT_FEEDS; `api`: added later.")
     paused: bool
+    pauseNote: str | None = Field(
+        None,
+        description="Why jobimport paused it at start (a stored schedule or header value that is"
+        " now refused); null when none.",
+    )
     schedule: str | None = Field(description="Its own schedule; null = JOBIMPORT_SCHEDULE.")
     effectiveSchedule: str
     headerNames: list[str] = Field(description="Request headers it sends (values never shown).")

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import pytest
 
 from jobimport.models import FeedOrigin, FeedState, feed_id
+from jobimport.scheduler import pause_unusable_feeds
 from jobimport.store.base import FEED_SETTINGS, JobQuery, RunQuery, Store
 from tests.store.test_contract import FEED, OTHER, import_run, job
 from tests.store.test_contract_reconcile import tick
@@ -346,3 +347,35 @@ async def test_deleting_a_feed_keeps_its_jobs_and_runs(store: Store) -> None:
     again = await store.add_feed(FeedState(url=OTHER, name="Back"))
     assert again is not None
     assert again.name == "Back"
+
+
+async def test_pause_note_is_a_setting_kept_apart_from_run_state(store: Store) -> None:
+    added = await store.add_feed(FeedState(url=THIRD))
+    assert added is not None
+    assert added.pause_note is None
+    noted = await store.update_feed(added.id, {"paused": True, "pause_note": "paused at start: x"})
+    assert noted is not None
+    assert (noted.paused, noted.pause_note) == (True, "paused at start: x")
+    await store.save_feed_run_state(replace(RUN_STATE, url=THIRD, pause_note=None))
+    kept = await store.get_feed(THIRD)
+    assert kept is not None
+    assert kept.pause_note == "paused at start: x"
+    cleared = await store.update_feed(added.id, {"pause_note": None})
+    assert cleared is not None
+    assert cleared.pause_note is None
+
+
+async def test_feeds_whose_stored_settings_are_refused_are_paused_once(store: Store) -> None:
+    fine = await store.add_feed(FeedState(url=FEED, schedule="1h", headers={"X-Token": "t"}))
+    never = await store.add_feed(FeedState(url=OTHER, schedule="3000000d"))
+    assert fine is not None
+    assert never is not None
+    (paused,) = await pause_unusable_feeds(store)
+    assert (paused.url, paused.paused, paused.schedule) == (OTHER, True, "3000000d")
+    assert paused.pause_note == (
+        "paused at start: schedule: interval '3000000d' is longer than 366 days"
+    )
+    assert await pause_unusable_feeds(store) == []  # the next start changes nothing
+    untouched = await store.get_feed(FEED)
+    assert untouched is not None
+    assert (untouched.paused, untouched.pause_note) == (False, None)

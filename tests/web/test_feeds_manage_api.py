@@ -117,6 +117,14 @@ async def test_config_feeds_can_be_paused_not_deleted(
         ({"url": "http://feeds.test/a", "headers": {"Host": "x"}}, "headers"),
         ({"url": "http://feeds.test/a", "headers": {"Bad Name": "x"}}, "headers"),
         ({"url": "http://feeds.test/a", "headers": {"X-Token": "a\r\nb"}}, "headers"),
+        # Issue 14: values that are not RFC 9110 field values, schedules that cannot fire.
+        ({"url": "http://feeds.test/a", "headers": {"X-Token": "a\x01b"}}, "headers"),
+        ({"url": "http://feeds.test/a", "headers": {"X-Token": "a\x0bb"}}, "headers"),
+        ({"url": "http://feeds.test/a", "headers": {"X-Token": "a\x7fb"}}, "headers"),
+        ({"url": "http://feeds.test/a", "headers": {"X-Token": "a\ud800b"}}, "headers"),
+        ({"url": "http://feeds.test/a", "schedule": "3000000d"}, "schedule"),
+        ({"url": "http://feeds.test/a", "schedule": "* * 31 2 *"}, "schedule"),
+        ({"url": "http://feeds.test/a", "schedule": "99999999999999999999d"}, "schedule"),
         ({"url": "http://feeds.test/a", "extra": 1}, "extra"),
         ({"name": "no url"}, "url"),
     ],
@@ -135,12 +143,17 @@ async def test_change_feed_rejects_bad_requests(feeds: FeedServer, app_client: A
     client = await app_client(feeds=(feeds.put("/feed", rss(items(range(1, 2)))),))
     (feed,) = (await get_json(client, "/api/feeds"))["items"]
     path = f"/api/feeds/{feed['id']}"
-    for body in ({}, {"paused": None}, {"paused": "yes"}, {"schedule": "nope"}, {"url": "x"}):
+    for body in ({}, {"paused": None}, {"paused": "yes"}, {"schedule": "nope"}, {"url": "x"},
+                 {"schedule": "3000000d"}, {"schedule": "* * 31 2 *"},
+                 {"schedule": "99999999999999999999d"}, {"headers": {"X-Token": "a\x01b"}},
+                 {"headers": {"X-Token": "a\x0bb"}}, {"headers": {"X-Token": "a\x7fb"}},
+                 {"headers": {"X-Token": "a\ud800b"}}):  # fmt: skip
         answer = await send(client, "PATCH", path, body, expect=400)
         assert answer["error"]["code"] == "invalid_body", body
     await send(client, "PATCH", "/api/feeds/0123456789abcdef", {"paused": True}, expect=404)
     await send(client, "PATCH", "/api/feeds/not-an-id", {"paused": True}, expect=404)
-    assert (await get_json(client, "/api/feeds"))["items"][0]["paused"] is False
+    after = (await get_json(client, "/api/feeds"))["items"][0]
+    assert (after["paused"], after["schedule"], after["headerNames"]) == (False, None, [])
 
 
 async def test_feed_writes_need_the_token(app_client: AppClient) -> None:
@@ -151,6 +164,19 @@ async def test_feed_writes_need_the_token(app_client: AppClient) -> None:
         resp = await client.request(method, path, json={"url": "http://feeds.test/a"})
         assert resp.status == 401, (method, path)
         assert (await resp.json())["error"]["code"] == "unauthorized"
+
+
+async def test_preview_refuses_a_header_value_it_cannot_send(
+    feeds: FeedServer, app_client: AppClient
+) -> None:
+    url = feeds.put("/feed", rss(items(range(1, 3))))
+    client = await app_client(feeds=())
+    for value in ("a\x01b", "a\x0bb", "a\x7fb", "a\ud800b"):
+        answer = await send(client, "POST", "/api/feeds/preview",
+                            {"url": url, "headers": {"X-Token": value}}, expect=400)  # fmt: skip
+        assert answer["error"]["code"] == "invalid_body", value
+        assert "headers" in answer["error"]["message"]
+    assert feeds.received("/feed") == []
 
 
 async def test_preview_reads_a_feed_and_stores_nothing(

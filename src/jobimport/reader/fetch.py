@@ -9,7 +9,9 @@ Contract of this module (DESIGN §3, §4):
   counts, and the next step fails with `timeout` once it has passed. Fetch never cancels the
   consumer's own work.
 - The decoded body (after gzip/deflate) is capped by `max_feed_bytes` and is never read whole.
-- Reasons are `models.FeedFailureReason` values; `transient` marks what a retry may fix.
+- Reasons are `models.FeedFailureReason` values; `transient` marks what a retry may fix. A
+  request that cannot be sent (a feed's header value that is not an RFC 9110 field value) fails
+  at once with `invalid_request`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from yarl import URL
 
 from jobimport.errors import FeedError
 from jobimport.models import FeedErrorInfo, FeedFailureReason, FetchInfo
+from jobimport.reader.headers import check_feed_headers
 from jobimport.reader.httperrors import blocked, network_error, status_error, total_timeout
 from jobimport.reader.netguard import GuardedResolver, check_url, url_guard
 from jobimport.reader.sniff import challenge_marker, charset_of, not_xml_reason
@@ -190,17 +193,31 @@ async def open_feed(
     (see the module doc).
     """
     deadline = asyncio.get_running_loop().time() + settings.fetch_timeout_s
+    extra = _sendable(extra_headers or {})
     headers: dict[str, str] = {}
     if etag:
         headers[hdrs.IF_NONE_MATCH] = etag
     if last_modified:
         headers[hdrs.IF_MODIFIED_SINCE] = last_modified
-    response = await _follow(session, url, settings, headers, deadline, extra_headers or {})
+    response = await _follow(session, url, settings, headers, deadline, extra)
     try:
         yield await _accept(response, settings, deadline, etag=etag, last_modified=last_modified)
     finally:
         # Unread bytes make aiohttp close the connection instead of pooling it.
         response.release()
+
+
+def _sendable(extra_headers: Mapping[str, str]) -> dict[str, str]:
+    """The feed's own headers, checked as the API checks them: a value stored before that check
+    existed fails the run at once (`invalid_request`), not in the HTTP client on every try."""
+    try:
+        return check_feed_headers(extra_headers)
+    except ValueError as exc:
+        raise _invalid_request(f"the feed's headers cannot be sent: {exc}") from exc
+
+
+def _invalid_request(message: str) -> FeedError:
+    return FeedError(FeedErrorInfo(FeedFailureReason.INVALID_REQUEST, message))
 
 
 async def _follow(
@@ -258,6 +275,9 @@ async def _send(
             return await session.get(target, headers=headers, allow_redirects=False)
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         raise network_error(exc, target, settings) from exc
+    except ValueError as exc:  # after ClientError: aiohttp's InvalidURL is a ValueError too
+        # aiohttp refuses to write a request it finds unsafe (a control character in a header).
+        raise _invalid_request(f"the request to {target} cannot be sent: {exc}") from exc
 
 
 async def _accept(

@@ -43,7 +43,7 @@ from jobimport.models import (
     StagedEntry,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """Bumped with every change to the stored shape; each backend migrates forward at open()."""
 
 T = TypeVar("T")
@@ -135,7 +135,7 @@ class JobQuery:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-FEED_SETTINGS = frozenset({"name", "schedule", "paused", "headers", "next_run_at"})
+FEED_SETTINGS = frozenset({"name", "schedule", "paused", "headers", "next_run_at", "pause_note"})
 """The FeedState fields `Store.update_feed` may change."""
 
 

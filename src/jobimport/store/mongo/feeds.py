@@ -64,6 +64,7 @@ def setting_fields(state: FeedState) -> Doc:
         "paused": state.paused,
         "headers": headers_to_doc(state.headers),
         "created_at": _dt(state.created_at),
+        "pause_note": state.pause_note,
     }
 
 
@@ -97,6 +98,7 @@ def feed_from_doc(doc: Doc) -> FeedState:
         headers={h["name"]: h["value"] for h in doc.get("headers") or ()},
         created_at=codec.aware(doc.get("created_at")),
         alerted_at=codec.aware(doc.get("alerted_at")),
+        pause_note=doc.get("pause_note"),
     )
 
 

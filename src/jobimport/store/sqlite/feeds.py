@@ -36,12 +36,13 @@ def feed_from_row(row: sqlite3.Row) -> FeedState:
         headers=q.loads(row["headers"]) or {},
         created_at=q.parse_ts(row["created_at"]),
         alerted_at=q.parse_ts(row["alerted_at"]),
+        pause_note=row["pause_note"],
     )
 
 
 # Run-state columns are named as the FeedState fields (models.FEED_RUN_STATE), in that order.
 FEED_COLUMNS = ("url", "id", *FEED_RUN_STATE, "name", "schedule", "paused", "origin", "headers",
-                "created_at")  # fmt: skip
+                "created_at", "pause_note")  # fmt: skip
 
 
 def feed_params(state: FeedState) -> tuple[Any, ...]:
@@ -64,6 +65,7 @@ def feed_params(state: FeedState) -> tuple[Any, ...]:
         FeedOrigin(state.origin).value,
         q.dumps(state.headers),
         q.ts(state.created_at),
+        state.pause_note,
     )
 
 

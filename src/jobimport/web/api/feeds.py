@@ -8,6 +8,7 @@ feed and only their names are ever shown back.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from jobimport.feed_policy import next_run_at, parse_schedule
 from jobimport.models import FeedOrigin, FeedState, RunStatus
 from jobimport.preview import preview_feed
 from jobimport.reader.netguard import check_url
+from jobimport.scheduler import unusable_reason
 from jobimport.store.base import RunQuery
 from jobimport.web import keys
 from jobimport.web.api.params import paging, parse_query, query_key, read_json_body
@@ -38,6 +40,7 @@ def feed_out(
         state,
         origin=state.origin,
         paused=state.paused,
+        pauseNote=state.pause_note,
         schedule=state.schedule,
         effectiveSchedule=state.schedule or default_schedule,
         headerNames=sorted(state.headers),
@@ -148,6 +151,17 @@ async def update_feed(request: web.Request) -> web.Response:
     changes: dict[str, Any] = {name: getattr(body, name) for name in given}
     if "headers" in changes and changes["headers"] is None:
         changes["headers"] = {}
+    if {"paused", "schedule", "headers"} & given:
+        # A person acted on what the note is about: it no longer explains the state.
+        changes["pause_note"] = None
+    after = replace(state, **changes)
+    if not after.paused and (problem := unusable_reason(after)):
+        raise ApiError(
+            400,
+            "invalid_body",
+            f"cannot run this feed as stored ({problem}): give a new value in the same request",
+            {"id": state.id},
+        )
     if "schedule" in given and state.last_run_at is not None:
         # The next run follows the new schedule at once, not after the old one's wait.
         schedule = parse_schedule(body.schedule or request.app[keys.SETTINGS].schedule)
