@@ -1,7 +1,8 @@
 """Command line: serve, worker, demo, import, healthcheck, config. One small function per command.
 
-Exit codes: 0 every run succeeded or was not modified; 1 a run failed or ended partial;
-2 usage or settings error.
+Exit codes: 0 every run succeeded or was not modified; 1 a run failed or ended partial, or a
+valid setting names something that cannot be used (a database that cannot be opened: one line on
+stderr, no traceback); 2 usage or settings error (a setting invalid as written).
 
 Only the commands that listen (serve, demo) import the web package (and with it aiohttp_jinja2,
 aiohttp_sse and jinja2): `import`, `worker`, `healthcheck` and `config` start without it
@@ -21,7 +22,7 @@ from typing import TextIO
 import aiohttp
 
 from jobimport import __version__
-from jobimport.errors import SettingsError
+from jobimport.errors import SettingsError, StoreError
 from jobimport.events.types import RunEvent, RunFinished, RunProgress, RunStarted
 from jobimport.log import configure_logging
 from jobimport.models import ImportRun, RunStatus
@@ -130,7 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"jobimport: {exc}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(settings)
-    code: int = args.handler(args, settings, parser)
+    try:
+        code: int = args.handler(args, settings, parser)
+    except StoreError as exc:  # e.g. a damaged file or an unwritable directory at start-up
+        print(f"jobimport: {' '.join(str(exc).split())}", file=sys.stderr)
+        return EXIT_FAILED
     return code
 
 

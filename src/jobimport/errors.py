@@ -30,4 +30,11 @@ class StoreError(JobImportError):
 
 
 class StoreUnavailable(StoreError):
-    """The store cannot be reached or is busy; retrying later may succeed."""
+    """The store cannot be reached or is busy; retrying later may succeed. The HTTP API answers
+    503 `store_unavailable`."""
+
+
+class StoreDamaged(StoreUnavailable):
+    """The database is damaged: a corrupt page, or a file that is not a database. What touches
+    the damage fails until the file is restored; the rest still works, so it stays a kind of
+    StoreUnavailable (503, retried by tasks), but opening a store never waits on it."""

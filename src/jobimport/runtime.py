@@ -20,6 +20,7 @@ import structlog
 from arq import ArqRedis
 
 from jobimport.alerts import AlertSender
+from jobimport.errors import StoreDamaged, StoreError, StoreUnavailable
 from jobimport.events.hub import EventBus, Hub
 from jobimport.events.redis_bus import RedisBus, stream_key
 from jobimport.events.types import Publish, RunEvent
@@ -172,6 +173,59 @@ async def store_context(
         yield store
     finally:
         await store.close()
+
+
+@dataclass(slots=True)
+class StoreHealth:
+    """The outcome of this process's last integrity check of the store (`Store.check_integrity`:
+    SQLite's quick_check). `problem` None: passed, or not checked yet; `checks` counts the
+    checks that reached a verdict."""
+
+    problem: str | None = None
+    checked_at: datetime | None = None
+    checks: int = 0
+
+    async def check(self, store: Store, clock: Callable[[], datetime] = utc_now) -> None:
+        try:
+            problem = await store.check_integrity()
+        except StoreDamaged as exc:
+            problem = str(exc)
+        except StoreUnavailable as exc:  # busy or unreachable: no verdict either way
+            log.warning("store integrity check could not run", error=str(exc))
+            return
+        except StoreError as exc:
+            problem = f"the check could not run: {exc}"
+        self.problem, self.checked_at, self.checks = problem, clock(), self.checks + 1
+        if problem is not None:
+            log.error("store integrity check failed", problem=problem)
+
+
+@contextlib.asynccontextmanager
+async def store_check_context(
+    settings: Settings, store: Store, clock: Callable[[], datetime] = utc_now
+) -> AsyncIterator[StoreHealth]:
+    """Check the store's integrity in the background: at start (never awaited, so start-up does
+    not wait on it) and then every STORE_CHECK_INTERVAL_S after the previous check ended (0:
+    never). Requests only read the outcome."""
+    health = StoreHealth()
+    interval_s = settings.store_check_interval_s
+    if interval_s <= 0:
+        yield health
+        return
+
+    async def loop() -> None:
+        while True:
+            try:
+                await health.check(store, clock)
+            except Exception:  # a bug in a check must not end the checks
+                log.exception("store integrity check failed to run")
+            await asyncio.sleep(interval_s)
+
+    task = asyncio.create_task(loop(), name="store-check")
+    try:
+        yield health
+    finally:
+        await _cancel(task)
 
 
 @contextlib.asynccontextmanager

@@ -94,6 +94,13 @@ class Settings(BaseSettings):
         3, ge=1, description="Re-enqueues of a stuck run before its lost items fail."
     )
 
+    store_check_interval_s: float = Field(
+        3600.0,
+        ge=0,
+        description="Seconds between background integrity checks of a SQLite store"
+        " (`PRAGMA quick_check`, also once at start); 0 disables them.",
+    )
+
     expire_after_runs: int = Field(
         3,
         ge=1,

@@ -160,6 +160,12 @@ class Store(Protocol):
 
     async def schema_version(self) -> int: ...
 
+    async def check_integrity(self) -> str | None:
+        """None when the database passes the backend's integrity check, else what is wrong (one
+        line). Never holds up the store's other calls: SQLite runs `PRAGMA quick_check` on a
+        connection of its own; MongoDB has no cheap equivalent and answers None. StoreError
+        when the check itself cannot run."""
+
     # feeds
     async def seed_feeds(self, urls: Sequence[str]) -> None:
         """Register the configured feeds (JOBIMPORT_FEEDS): a missing one is inserted with origin

@@ -1,9 +1,9 @@
 """`create_app(settings, role)`: the only composition root of the HTTP service.
 
 Each resource is opened in its own `cleanup_ctx`, in dependency order, and closed in reverse:
-store → HTTP client session → event bus → queue → services + task processing (worker, tick)
-→ metrics observer. At shutdown, open SSE streams are stopped first (`on_shutdown`), so the
-server's graceful wait is not held up by them.
+store (with its periodic integrity check) → HTTP client session → event bus → queue → services +
+task processing (worker, tick) → metrics observer. At shutdown, open SSE streams are stopped
+first (`on_shutdown`), so the server's graceful wait is not held up by them.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from jobimport.runtime import (
     events_context,
     processing_context,
     queue_context,
+    store_check_context,
     store_context,
 )
 from jobimport.settings import Settings
@@ -114,8 +115,13 @@ _COMPILED_TEMPLATES = _TemplateCode()
 
 def _contexts(role: Role, clock: Callable[[], datetime]) -> list[CleanupCtx]:
     async def store(app: web.Application) -> AsyncIterator[None]:
-        async with store_context(app[keys.SETTINGS], clock) as opened:
+        settings = app[keys.SETTINGS]
+        async with (
+            store_context(settings, clock) as opened,
+            store_check_context(settings, opened, clock) as health,
+        ):
             app[keys.STORE] = opened
+            app[keys.STORE_HEALTH] = health
             yield
 
     async def session(app: web.Application) -> AsyncIterator[None]:

@@ -10,7 +10,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse
 
-from jobimport.runtime import Events, Processing, QueueHandle, Role, Services
+from jobimport.runtime import Events, Processing, QueueHandle, Role, Services, StoreHealth
 from jobimport.settings import Settings
 from jobimport.store.base import Store
 from jobimport.web.telemetry import Metrics
@@ -19,6 +19,7 @@ SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 ROLE: web.AppKey[Role] = web.AppKey("role")
 STARTED_AT: web.AppKey[datetime] = web.AppKey("started_at")
 STORE: web.AppKey[Store] = web.AppKey("store")
+STORE_HEALTH: web.AppKey[StoreHealth] = web.AppKey("store_health")
 SESSION: web.AppKey[aiohttp.ClientSession] = web.AppKey("session")
 EVENTS: web.AppKey[Events] = web.AppKey("events")
 QUEUE: web.AppKey[QueueHandle] = web.AppKey("queue")

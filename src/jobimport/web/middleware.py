@@ -16,6 +16,7 @@ import structlog
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
+from jobimport.errors import StoreUnavailable
 from jobimport.settings import Settings
 from jobimport.web import keys
 from jobimport.web.admin.routes import is_page
@@ -77,6 +78,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status == 405:
             details["allowed"] = sorted(exc.headers.get("Allow", "").split(","))
         return envelope(ApiError(exc.status, code, message, details), request_id)
+    except StoreUnavailable as exc:
+        # Busy, unreachable or damaged: the service's state, not the request's fault nor a bug.
+        log.warning("store unavailable", path=request.path, method=request.method, error=str(exc))
+        error = ApiError(503, "store_unavailable", f"the store cannot answer: {exc}")
+        return envelope(error, request_id)
     except Exception:
         # Bad input never lands here (handlers raise ApiError); this is our bug, so log it all.
         log.exception("unhandled error", path=request.path, method=request.method)

@@ -111,7 +111,8 @@ class MongoStore:
                 raise StoreError(f"invalid MongoDB URL: {exc}") from exc
             self._owns_client = True
         self._db = self._client[self._database]
-        await migrate(self._db, self._expire_after_runs, self._now())
+        # An unreachable server at start-up is StoreUnavailable too (one line, exit 1 in the CLI).
+        await translate_errors(migrate)(self._db, self._expire_after_runs, self._now())
 
     async def close(self) -> None:
         if self._owns_client and self._client is not None:
@@ -125,6 +126,9 @@ class MongoStore:
         if self._db is None:
             raise StoreError("MongoStore is not open")
         return await stored_version(self._db)
+
+    async def check_integrity(self) -> str | None:
+        return None  # `validate` reads every document: far from cheap, so not run periodically
 
     # feeds
 

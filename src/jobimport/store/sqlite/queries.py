@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from jobimport.errors import StoreError, StoreUnavailable
+from jobimport.errors import StoreDamaged, StoreError, StoreUnavailable
 from jobimport.models import (
     BatchResult,
     Enclosure,
@@ -46,6 +46,9 @@ RUN_SORTS = {
 # SQLite primary result codes (the low byte of extended codes) that retrying can cure.
 _BUSY, _LOCKED, _IOERR = 5, 6, 10
 _TRANSIENT_WORDS = ("database is locked", "database table is locked", "disk i/o error")
+# ... and the codes of a damaged file: a corrupt page, or not a database at all.
+_CORRUPT, _NOTADB = 11, 26
+_DAMAGE_WORDS = ("malformed", "file is not a database")
 
 
 # --- datetimes and JSON -------------------------------------------------------------------
@@ -98,9 +101,14 @@ def loads(text: str | None) -> Any:
 
 
 def translate(exc: sqlite3.Error) -> StoreError:
-    """Busy, locked and I/O errors are worth a retry (StoreUnavailable); the rest are not."""
+    """A damaged file is StoreDamaged; busy, locked and I/O errors are worth a retry
+    (StoreUnavailable); the rest are not."""
     code = getattr(exc, "sqlite_errorcode", None)
     message = str(exc)
+    if (isinstance(code, int) and (code & 0xFF) in (_CORRUPT, _NOTADB)) or any(
+        word in message.lower() for word in _DAMAGE_WORDS
+    ):
+        return StoreDamaged(f"sqlite: {message}")
     transient = (isinstance(code, int) and (code & 0xFF) in (_BUSY, _LOCKED, _IOERR)) or any(
         word in message.lower() for word in _TRANSIENT_WORDS
     )

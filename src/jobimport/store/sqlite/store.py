@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from jobimport.errors import StoreError, StoreUnavailable
+from jobimport.errors import StoreDamaged, StoreError, StoreUnavailable
 from jobimport.models import (
     BatchResult,
     FeedErrorInfo,
@@ -40,6 +40,7 @@ from jobimport.store.base import (
 )
 from jobimport.store.sqlite import batches, feeds, runs, staging
 from jobimport.store.sqlite import queries as q
+from jobimport.store.sqlite.integrity import cannot_open, quick_check, run_check
 from jobimport.store.sqlite.jobs import job_records
 from jobimport.store.sqlite.runs import load_run, runs_from_rows
 from jobimport.store.sqlite.schema import current_version, migrate
@@ -118,9 +119,18 @@ class SqliteStore:
             raise
 
     def _open_sync(self) -> None:
+        try:
+            self._connect_and_prepare()
+        except StoreError as exc:
+            raise cannot_open(self.path, exc) from exc
+
+    def _connect_and_prepare(self) -> None:
         memory = self.path == ":memory:"
         if not memory:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create its directory: {exc.strerror}") from exc
         try:
             conn = sqlite3.connect(
                 self.path, timeout=self._busy_timeout_ms / 1000, isolation_level=None
@@ -139,8 +149,10 @@ class SqliteStore:
                 error = q.translate(exc)
                 # Switching to WAL and the first look at the WAL index can answer "locked"
                 # without waiting on the busy handler while another process opens or closes
-                # the file, so the whole (idempotent) preparation is retried for a while.
-                if not isinstance(error, StoreUnavailable) or time.monotonic() >= deadline:
+                # the file, so the whole (idempotent) preparation is retried for a while. A
+                # damaged file is not: no wait cures it.
+                retry = isinstance(error, StoreUnavailable) and not isinstance(error, StoreDamaged)
+                if not retry or time.monotonic() >= deadline:
                     raise error from exc
             time.sleep(pause_s)  # on the store's own thread, never the event loop
             pause_s = min(pause_s * 2, 0.2)
@@ -168,6 +180,11 @@ class SqliteStore:
 
     async def schema_version(self) -> int:
         return await self._read(current_version)
+
+    async def check_integrity(self) -> str | None:
+        if self.path == ":memory:":  # no second connection can see it; small by nature
+            return await self._read(quick_check)
+        return await run_check(self.path, self._busy_timeout_ms)
 
     # --- feeds ----------------------------------------------------------------------------
 

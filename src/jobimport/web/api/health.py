@@ -1,5 +1,6 @@
-"""Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the store, Redis and a
-worker answer). Readiness is 503 with every check's outcome when one fails."""
+"""Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the store answers and
+passed its last integrity check, Redis and a worker answer). Readiness is 503 with every check's
+outcome when one fails."""
 
 from __future__ import annotations
 
@@ -46,6 +47,12 @@ async def readyz(request: web.Request) -> web.Response:
     role = app[keys.ROLE]
     queue = app[keys.QUEUE]
     checks = {"store": await _check(_store_ok(request), "the store")}
+    health = app[keys.STORE_HEALTH]
+    if health.problem is not None and checks["store"].ok:
+        # It answers, but a damaged page fails whatever touches it: not ready.
+        at = health.checked_at.isoformat() if health.checked_at else "start-up"
+        detail = f"the store failed its integrity check (quick_check) at {at}: {health.problem}"
+        checks["store"] = Check(ok=False, detail=detail)
     if queue.pool is not None:
         checks["redis"] = await _check(queue.pool.ping(), "Redis")
     processing = app[keys.PROCESSING]
