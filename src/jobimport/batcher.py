@@ -3,7 +3,7 @@ fewer when they would make a stored batch too large."""
 
 from __future__ import annotations
 
-from jobimport.models import ItemFailure, StagedEntry
+from jobimport.models import ItemFailure, SeenItem, StagedEntry
 
 MAX_BATCH_BYTES = 8 * 1024 * 1024
 """A staged batch is also cut at about this many bytes: MongoDB documents stop at 16 MiB."""
@@ -14,6 +14,8 @@ def entry_weight(entry: StagedEntry) -> int:
     and again inside the raw item."""
     if isinstance(entry, ItemFailure):
         return 512 + len(entry.message)
+    if isinstance(entry, SeenItem):
+        return 256
     return 2048 + 3 * len(entry.description_html) + len(entry.summary or "")
 
 

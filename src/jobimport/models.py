@@ -94,6 +94,8 @@ class Job:
     `warnings` are the `WarningReason` values of the leniencies the item was read with, each at
     most once, sorted. They describe the import, not the job: not in the content hash, not stored
     with the job (only staged batches keep them, for their run's counts), not compared by `==`.
+    `fingerprint` is what the feed said (`SeenItem`): stored on the job's link to the feed that
+    listed it, not with the job, and not compared by `==` either.
     """
 
     source: str
@@ -115,6 +117,30 @@ class Job:
     raw: dict[str, Any] = field(default_factory=dict)
     position: int = 0
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    fingerprint: str | None = field(default=None, compare=False)
+
+    @property
+    def identity(self) -> str:
+        return f"{self.source}:{self.external_id}"
+
+    @property
+    def id(self) -> str:
+        return job_id(self.source, self.external_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SeenItem:
+    """An item whose feed says exactly what it said when the stored job was last read from that
+    feed: its fingerprint (the raw item as parsed, the base its links resolve against and the
+    normalizer's version) equals the one on the job's link to the feed. It is staged without
+    its content and applied as a sighting: counted `unchanged`, `lastSeenAt` moved, the link
+    refreshed. `warnings` are the item's, as `Job.warnings`."""
+
+    source: str
+    external_id: str
+    fingerprint: str
+    position: int = 0
+    warnings: tuple[str, ...] = ()
 
     @property
     def identity(self) -> str:
@@ -155,8 +181,9 @@ class ItemFailure:
     title: str | None = None
 
 
-StagedEntry = Job | ItemFailure
-"""What a staged batch holds: the normalized jobs and the item failures, in document order."""
+StagedEntry = Job | SeenItem | ItemFailure
+"""What a staged batch holds, in document order: the normalized jobs, the items seen unchanged,
+and the item failures."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +307,7 @@ def count_warnings(entries: Iterable[StagedEntry]) -> dict[str, int]:
     """Warnings by reason over `entries`: each job counts once per reason it carries."""
     counts: dict[str, int] = {}
     for entry in entries:
-        if isinstance(entry, Job):
+        if not isinstance(entry, ItemFailure):
             for reason in entry.warnings:
                 counts[reason] = counts.get(reason, 0) + 1
     return counts

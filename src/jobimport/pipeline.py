@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import aiohttp
@@ -35,10 +35,13 @@ from jobimport.models import (
     FeedState,
     FetchInfo,
     ImportRun,
+    ItemFailure,
     RunStatus,
+    StagedEntry,
 )
 from jobimport.reader.document import DocumentReader
 from jobimport.reader.fetch import FeedResponse, open_feed
+from jobimport.reader.normalize import Prepared
 from jobimport.settings import Settings
 from jobimport.store.base import Store
 
@@ -54,6 +57,53 @@ def retryable(exc: FeedError) -> bool:
 
 CANCEL_CHECK_BATCHES = 10
 """While staging, look every this many batches whether the run was cancelled."""
+
+
+class _Stager:
+    """Stages a document's prepared items in batches of BATCH_SIZE. Each group is resolved
+    against the store with one query (the fingerprints this feed's jobs were last read with):
+    an item the feed repeats as it was becomes a `SeenItem`; only the others are normalized
+    whole (in the document's thread: the CPU-bound part)."""
+
+    def __init__(
+        self, pipeline: Pipeline, run: ImportRun, reader: DocumentReader, executor: Executor
+    ) -> None:
+        self._pipeline, self._run, self._reader, self._executor = pipeline, run, reader, executor
+        self._size = pipeline.settings.batch_size
+        self._batcher = Batcher(self._size)
+        self._pending: list[Prepared | ItemFailure] = []
+        self.batches = 0
+
+    async def take(self, items: list[Prepared | ItemFailure]) -> bool:
+        """Stage the batches that `items` complete; False once the run was cancelled."""
+        self._pending += items
+        while len(self._pending) >= self._size:
+            group, self._pending = self._pending[: self._size], self._pending[self._size :]
+            if not await self._stage(self._batcher.add(await self._resolve(group))):
+                return False
+        return True
+
+    async def flush(self) -> None:
+        entries = await self._resolve(self._pending) if self._pending else []
+        self._pending = []
+        await self._stage([*self._batcher.add(entries), *self._batcher.flush()], check=False)
+
+    async def _resolve(self, group: list[Prepared | ItemFailure]) -> list[StagedEntry]:
+        reader = self._reader
+        ids = [item.id for item in group if not isinstance(item, ItemFailure)]
+        store = self._pipeline.store
+        known = await store.link_fingerprints(self._run.feed_url, ids) if ids else {}
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, reader.resolve, group, known)
+
+    async def _stage(self, batches: list[list[StagedEntry]], *, check: bool = True) -> bool:
+        for batch in batches:
+            await self._pipeline.store.stage_batch(self._run.id, self.batches, batch)
+            self.batches += 1
+            due = check and self.batches % CANCEL_CHECK_BATCHES == 0
+            if due and await self._pipeline.is_cancelled(self._run.id):
+                return False
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,28 +174,23 @@ class Pipeline:
     ) -> ImportRun:
         loop = asyncio.get_running_loop()
         reader = DocumentReader(run.feed_url, charset=response.charset, base_url=response.base_url)
-        batcher = Batcher(self.settings.batch_size)
-        batches = 0
         stream_error: FeedError | None = None
         # One thread per document: lxml parsers must not hop between threads mid-document.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse") as executor:
+            stager = _Stager(self, run, reader, executor)
             try:
                 async for chunk in response.chunks():
-                    entries = await loop.run_in_executor(executor, reader.feed, chunk)
-                    for batch in batcher.add(entries):
-                        await self.store.stage_batch(run.id, batches, batch)
-                        batches += 1
-                        if batches % CANCEL_CHECK_BATCHES == 0 and await self._cancelled(run.id):
-                            log.info("run cancelled while staging", batches=batches)
-                            return await self._current(run.id)
+                    prepared = await loop.run_in_executor(executor, reader.feed_prepared, chunk)
+                    if not await stager.take(prepared):
+                        log.info("run cancelled while staging", batches=stager.batches)
+                        return await self._current(run.id)
             except FeedError as exc:  # the body broke off (cap, timeout): keep what came before
                 if may_retry and retryable(exc):
                     raise  # a later try restages the whole document
                 stream_error = exc
-            last = await loop.run_in_executor(executor, reader.close)
-        for batch in [*batcher.add(last), *batcher.flush()]:
-            await self.store.stage_batch(run.id, batches, batch)
-            batches += 1
+            await stager.take(await loop.run_in_executor(executor, reader.close_prepared))
+            await stager.flush()
+        batches = stager.batches
         broke_off = stream_error or reader.error
         error = None if broke_off is None else broke_off.info
         info = response.info(_ms_since(started))
@@ -172,7 +217,7 @@ class Pipeline:
             await self._on_closed(fetched)
         return fetched
 
-    async def _cancelled(self, run_id: str) -> bool:
+    async def is_cancelled(self, run_id: str) -> bool:
         current = await self.store.get_run(run_id)
         return current is None or current.status is RunStatus.CANCELLED
 

@@ -7,7 +7,7 @@ import dataclasses
 import json
 from datetime import UTC, datetime
 
-from jobimport.models import Enclosure, FeedErrorInfo, FetchInfo, ItemFailure, Job
+from jobimport.models import Enclosure, FeedErrorInfo, FetchInfo, ItemFailure, Job, SeenItem
 from jobimport.store import codec
 
 JOB = Job(
@@ -137,3 +137,20 @@ def test_sparse_and_naive_documents_load_with_defaults() -> None:
     assert codec.error_from_dict(None) is None
     assert codec.error_from_dict({}) is None
     assert codec.fetch_from_dict(None) is None
+
+
+def test_a_sighting_and_a_fingerprint_are_staged_not_stored() -> None:
+    sighting = SeenItem("jobicy", "42", "fp", position=3, warnings=("date_unparsed",))
+    doc = codec.entry_to_dict(sighting)
+    assert json.dumps(doc) == (
+        '{"kind": "seen", "source": "jobicy", "external_id": "42", "fingerprint": "fp",'
+        ' "position": 3, "warnings": ["date_unparsed"]}'
+    )
+    assert codec.entry_from_dict(doc) == sighting
+    printed = dataclasses.replace(JOB, fingerprint="fp")
+    staged = codec.entry_to_dict(printed)
+    assert staged["fingerprint"] == "fp"
+    loaded = codec.entry_from_dict(staged)
+    assert isinstance(loaded, Job)
+    assert loaded.fingerprint == "fp"
+    assert "fingerprint" not in codec.job_to_dict(printed)  # kept on the link, not the job

@@ -1,5 +1,7 @@
 """Reading one document into entries, chunk by chunk: parse, then normalize each item. The
-CPU-bound half of a fetch, shared by the import pipeline and the preview of a feed.
+CPU-bound half of a fetch, shared by the import pipeline and the preview of a feed. The pipeline
+prepares items first (`feed_prepared`) and finishes only those the store does not already hold
+as they are (`finish`, else `seen`).
 
 The first byte that is not whitespace (after a UTF-8 BOM) decides the format: `{` is a JSON Feed
 (`jsonfeed.py`), buffered whole up to `MAX_JSON_FEED_BYTES` and read at `close()`; anything else
@@ -7,10 +9,18 @@ goes to the streaming XML parser."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from jobimport.errors import FeedError
-from jobimport.models import FeedErrorInfo, FeedFailureReason, StagedEntry
+from jobimport.models import (
+    FeedErrorInfo,
+    FeedFailureReason,
+    ItemFailure,
+    Job,
+    StagedEntry,
+)
 from jobimport.reader import jsonfeed
-from jobimport.reader.normalize import Normalizer
+from jobimport.reader.normalize import Normalizer, Prepared
 from jobimport.reader.parse import FeedParser
 from jobimport.reader.raw import RawItem
 
@@ -36,9 +46,40 @@ class DocumentReader:
         self._head = b""  # the first bytes, until they tell the format
         self._normalize = Normalizer(feed_url, base_url=base_url)
 
-    def feed(self, chunk: bytes) -> list[StagedEntry]:
+    def feed(self, chunk: bytes) -> list[Job | ItemFailure]:
+        """The entries the chunk completed, normalized whole."""
+        return [self._normalize(raw) for raw in self._read(chunk)]
+
+    def close(self) -> list[Job | ItemFailure]:
+        """The last entries, at the end of the document."""
+        return [self._normalize(raw) for raw in self._end()]
+
+    def feed_prepared(self, chunk: bytes) -> list[Prepared | ItemFailure]:
+        """As `feed`, but items only prepared (`Normalizer.prepare`): `finish` or `seen` each."""
+        return [self._normalize.prepare(raw) for raw in self._read(chunk)]
+
+    def close_prepared(self) -> list[Prepared | ItemFailure]:
+        return [self._normalize.prepare(raw) for raw in self._end()]
+
+    def resolve(
+        self, items: Sequence[Prepared | ItemFailure], known: Mapping[str, str]
+    ) -> list[StagedEntry]:
+        """Prepared items as staged entries: a sighting (`SeenItem`) where `known` (job id →
+        the fingerprint stored for this feed) holds the item's fingerprint, else the whole job."""
+        out: list[StagedEntry] = []
+        normalize = self._normalize
+        for item in items:
+            if isinstance(item, ItemFailure):
+                out.append(item)
+            elif known.get(item.id) == item.fingerprint:
+                out.append(normalize.seen(item))
+            else:
+                out.append(normalize.finish(item))
+        return out
+
+    def _read(self, chunk: bytes) -> list[RawItem]:
         if self._parser is not None:
-            return self._entries(self._parser.feed(chunk))
+            return self._parser.feed(chunk)
         if self._json is not None:
             self._take_json(chunk)
             return []
@@ -52,26 +93,24 @@ class DocumentReader:
             self._take_json(head)
             return []
         self._parser = FeedParser(charset=self._charset)
-        return self._entries(self._parser.feed(head))
+        return self._parser.feed(head)
 
-    def close(self) -> list[StagedEntry]:
+    def _end(self) -> list[RawItem]:
         if self._json is not None:
             if self._json_error is not None:
                 return []
             try:
-                items = jsonfeed.read_feed(bytes(self._json))
+                return jsonfeed.read_feed(bytes(self._json))
             except FeedError as exc:
                 self._json_error = exc
                 return []
             finally:
                 self._json = bytearray()
-            return self._entries(items)
         if self._parser is None:  # empty, or whitespace only: the parser says what it lacks
             self._parser = FeedParser(charset=self._charset)
             head, self._head = self._head, b""
-            entries = self._entries(self._parser.feed(head))
-            return entries + self._entries(self._parser.close())
-        return self._entries(self._parser.close())
+            return self._parser.feed(head) + self._parser.close()
+        return self._parser.close()
 
     @property
     def error(self) -> FeedError | None:
@@ -84,9 +123,6 @@ class DocumentReader:
         """Document-level warnings (`models.WarningReason` values), each counted once:
         `encoding_replaced`, and `html_entity` / `undeclared_prefix` met outside items."""
         return self._parser.warnings if self._parser is not None else {}
-
-    def _entries(self, items: list[RawItem]) -> list[StagedEntry]:
-        return [self._normalize(raw) for raw in items]
 
     def _take_json(self, chunk: bytes) -> None:
         if self._json is None or self._json_error is not None:

@@ -10,10 +10,21 @@ unreadable does not fail its item: the job has no `published_at` and carries the
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from jobimport.models import ItemFailure, ItemFailureReason, Job, WarningReason
+from jobimport.models import (
+    ItemFailure,
+    ItemFailureReason,
+    Job,
+    SeenItem,
+    WarningReason,
+    job_id,
+)
 from jobimport.reader import atom, markup
 from jobimport.reader.fields import (
     CONTENT_NS,
@@ -39,7 +50,7 @@ from jobimport.reader.fields import (
 )
 from jobimport.reader.formats import ATOM_NS
 from jobimport.reader.identity import content_hash, content_hash_of, external_id
-from jobimport.reader.raw import RawItem
+from jobimport.reader.raw import RawElement, RawItem
 from jobimport.reader.urls import feed_base, join_base, resolve_http_url, source_for
 
 __all__ = [
@@ -49,13 +60,72 @@ __all__ = [
     "MAX_DESCRIPTION_BYTES",
     "MAX_FIELD_CHARS",
     "MEDIA_NS",
+    "NORMALIZER_VERSION",
     "Normalizer",
+    "Prepared",
     "content_hash_of",
+    "fingerprint",
     "source_for",
 ]
 
 SUMMARY_MAX_CHARS = 500
 """The teaser is cut (at a word, with `…`) to this many characters."""
+
+
+NORMALIZER_VERSION = 1
+"""Bump with any change to what `Normalizer` makes of an item: every stored fingerprint stops
+matching, so each item is normalized again once (and counted by its content hash as ever)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An item read far enough to know who it is and what its feed said (`Normalizer.prepare`);
+    what `finish` needs to make the job."""
+
+    raw: RawItem
+    fields: Fields
+    entry: atom.Entry | None
+    source: str
+    external_id: str
+    fingerprint: str
+    warnings: tuple[str, ...]
+    base: str  # what its links resolve against
+    html_base: str  # what links in its HTML resolve against ("": its own URL, else `base`)
+    title: str
+    company: str | None
+    location: str | None
+    url: str | None
+    published_at: datetime | None
+    full: str  # the full description, as HTML
+    description: str  # the teaser (or the only description), as HTML
+
+    @property
+    def id(self) -> str:
+        """The public id of the job it makes (`models.job_id`)."""
+        return job_id(self.source, self.external_id)
+
+
+def fingerprint(raw: RawItem, document_base: str) -> str:
+    """What the feed said of one item: every element as parsed (names, namespaces, texts,
+    attributes, children), its xml:base values and `rdf:about`, a JSON Feed item as written, the
+    document's base and NORMALIZER_VERSION. Two items with one fingerprint make one job."""
+    parts = [str(NORMALIZER_VERSION), document_base, raw.ns or "", raw.about, *raw.bases]
+    _element_parts(raw.elements, parts)
+    if raw.source_json is not None:
+        parts.append(json.dumps(raw.source_json, sort_keys=True, default=str))
+    # \x1f never occurs in parsed XML text (a control character XML 1.0 forbids).
+    data = "\x1f".join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _element_parts(elements: tuple[RawElement, ...], parts: list[str]) -> None:
+    for element in elements:
+        parts += ("<", element.local, element.ns or "", element.prefix or "", element.text)
+        for name, value in element.attrs.items():
+            parts += (name, value)
+        if element.children:
+            _element_parts(element.children, parts)
+        parts.append(">")
 
 
 class Normalizer:
@@ -75,6 +145,15 @@ class Normalizer:
         self._seen: set[str] = set()
 
     def __call__(self, raw: RawItem) -> Job | ItemFailure:
+        """The item as a job, or why it cannot be one."""
+        prepared = self.prepare(raw)
+        return prepared if isinstance(prepared, ItemFailure) else self.finish(prepared)
+
+    def prepare(self, raw: RawItem) -> Prepared | ItemFailure:
+        """The cheap half: who the item is (its identity), what the feed said (its fingerprint),
+        or why it cannot be a job. `finish` does the rest: sanitizing, the content hash, the raw
+        JSON. An item whose fingerprint the store already holds for this feed needs no `finish`.
+        """
         fields, long_text = index_item(raw)
         too_large = oversized(fields) if long_text else None
         if too_large is not None:
@@ -148,9 +227,40 @@ class Normalizer:
                 ItemFailureReason.DUPLICATE_IN_FEED, f"{identity} appeared earlier in this feed"
             )
         self._seen.add(identity)
+        return Prepared(
+            raw=raw,
+            fields=fields,
+            entry=entry,
+            source=self.source,
+            external_id=job_key,
+            fingerprint=fingerprint(raw, self._base),
+            warnings=_warnings(raw, date_unparsed=date_unparsed),
+            base=base or self._base,
+            html_base=html_base,
+            title=title,
+            company=company,
+            location=location,
+            url=url,
+            published_at=published_at,
+            full=full,
+            description=description,
+        )
 
+    def seen(self, prepared: Prepared) -> SeenItem:
+        """The item as a sighting of the stored job whose fingerprint it matches."""
+        return SeenItem(
+            source=self.source,
+            external_id=prepared.external_id,
+            fingerprint=prepared.fingerprint,
+            position=prepared.raw.position,
+            warnings=prepared.warnings,
+        )
+
+    def finish(self, prepared: Prepared) -> Job:
+        """The expensive half of normalizing a prepared item: the whole job."""
+        fields, entry, url = prepared.fields, prepared.entry, prepared.url
         description_html, description_text, summary = self._describe(
-            full, description, html_base or url or self._base
+            prepared.full, prepared.description, prepared.html_base or url or self._base
         )
         if entry is None:
             job_type = first_text(fields, "job_listing:job_type")
@@ -159,30 +269,29 @@ class Normalizer:
         else:
             job_type, logo_url = None, None
             categories = category_names(entry.categories)
-        warnings = _warnings(raw, date_unparsed=date_unparsed)
-        item_base = base or self._base
         content: dict[str, Any] = {
-            "title": title,
-            "company": company,
-            "location": location,
+            "title": prepared.title,
+            "company": prepared.company,
+            "location": prepared.location,
             "job_type": job_type,
             "categories": categories,
             "summary": summary,
             "description_html": description_html,
             "url": url,
             "logo_url": logo_url,
-            "published_at": published_at,
+            "published_at": prepared.published_at,
             "author": author(fields),
-            "enclosures": enclosures(fields, item_base),
+            "enclosures": enclosures(fields, prepared.base),
         }  # what a reader sees: the content hash covers exactly these
         return Job(
             source=self.source,
-            external_id=job_key,
+            external_id=prepared.external_id,
             content_hash=content_hash(content),
             description_text=description_text,
-            raw=raw.to_json(),
-            position=raw.position,
-            warnings=warnings,
+            raw=prepared.raw.to_json(),
+            position=prepared.raw.position,
+            warnings=prepared.warnings,
+            fingerprint=prepared.fingerprint,
             **content,
         )
 

@@ -43,7 +43,7 @@ from jobimport.models import (
     StagedEntry,
 )
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """Bumped with every change to the stored shape; each backend migrates forward at open()."""
 
 T = TypeVar("T")
@@ -246,8 +246,13 @@ class Store(Protocol):
     async def reset_staging(self, run_id: str) -> None:
         """Drop every staged batch of a run that is not yet fetched (a redelivered fetch task)."""
 
+    async def link_fingerprints(self, feed_url: str, job_ids: Sequence[str]) -> dict[str, str]:
+        """The fingerprints (`SeenItem`) that the last runs of `feed_url` stored for those of
+        `job_ids` it listed: job id → fingerprint. One indexed query."""
+
     async def stage_batch(self, run_id: str, n: int, entries: Sequence[StagedEntry]) -> None:
-        """Store batch `n` (0-based) of the run: its jobs and item failures in document order."""
+        """Store batch `n` (0-based) of the run: its jobs, sightings (`SeenItem`) and item
+        failures in document order."""
 
     async def mark_run_staged(
         self,
@@ -273,7 +278,10 @@ class Store(Protocol):
         self, run_id: str, n: int, entries: Sequence[StagedEntry]
     ) -> ApplyOutcome:
         """Upsert the batch's jobs, record its result and add its counts to the run, once; close
-        the run if this was its last batch; drop the staged batch. Idempotent per (run_id, n)."""
+        the run if this was its last batch; drop the staged batch. Idempotent per (run_id, n).
+        A job's link to the run's feed keeps the job's `fingerprint`. A `SeenItem` counts
+        `unchanged` and moves the job's `last_seen_*` and link as a listing does, in bulk, without
+        touching its content; a sighting of a job no longer stored fails as `lost`."""
 
     async def get_batch_result(self, run_id: str, n: int) -> BatchResult | None: ...
 

@@ -15,7 +15,7 @@ from dataclasses import MISSING, fields, is_dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from jobimport.models import FeedErrorInfo, FetchInfo, ItemFailure, Job, StagedEntry
+from jobimport.models import FeedErrorInfo, FetchInfo, ItemFailure, Job, SeenItem, StagedEntry
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -87,26 +87,34 @@ def failure_from_dict(doc: dict[str, Any]) -> ItemFailure:
 
 
 def job_to_dict(job: Job) -> dict[str, Any]:
-    """The job as stored: every field but `warnings`, the leniencies of one reading of it (its
-    batch counts them from the staged entry; they are never stored with the job)."""
+    """The job as stored: every field but `warnings` and `fingerprint`, which describe one
+    reading of it (its batch counts the warnings; the fingerprint is kept on the job's link to
+    the feed that read it)."""
     doc = to_dict(job)
-    del doc["warnings"]
+    del doc["warnings"], doc["fingerprint"]
     return doc
 
 
 def entry_to_dict(entry: StagedEntry) -> dict[str, Any]:
-    """A staged entry: a job keeps its `warnings` here (when it has any), for its batch to
-    count."""
-    if not isinstance(entry, Job):
+    """A staged entry: a job keeps its `warnings` (when it has any) and its `fingerprint` here,
+    for its batch to count and store."""
+    if isinstance(entry, ItemFailure):
         return failure_to_dict(entry)
+    if isinstance(entry, SeenItem):
+        return {"kind": "seen", **to_dict(entry)}
     doc = {"kind": "job", **job_to_dict(entry)}
     if entry.warnings:
         doc["warnings"] = list(entry.warnings)
+    if entry.fingerprint is not None:
+        doc["fingerprint"] = entry.fingerprint
     return doc
 
 
 def entry_from_dict(doc: dict[str, Any]) -> StagedEntry:
-    return from_dict(Job, doc) if doc.get("kind") == "job" else failure_from_dict(doc)
+    kind = doc.get("kind")
+    if kind == "job":
+        return from_dict(Job, doc)
+    return from_dict(SeenItem, doc) if kind == "seen" else failure_from_dict(doc)
 
 
 def error_to_dict(error: FeedErrorInfo | None) -> dict[str, Any] | None:

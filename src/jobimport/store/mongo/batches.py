@@ -24,12 +24,13 @@ from jobimport.models import (
     Job,
     RunCounts,
     RunStatus,
+    SeenItem,
     StagedEntry,
     count_warnings,
 )
 from jobimport.store import codec
 from jobimport.store.base import ApplyOutcome
-from jobimport.store.batches import duplicate_in_feed, fail_entries
+from jobimport.store.batches import duplicate_in_feed, fail_entries, lost_sighting
 from jobimport.store.mongo.docs import (
     Doc,
     batch_result_doc,
@@ -38,7 +39,7 @@ from jobimport.store.mongo.docs import (
     run_from_doc,
 )
 from jobimport.store.mongo.expiry import Expiry
-from jobimport.store.mongo.jobs import Stamp, upsert_jobs
+from jobimport.store.mongo.jobs import Stamp, sight_jobs, upsert_jobs
 from jobimport.store.mongo.runs import close_if_done, run_doc
 
 Collection = AsyncCollection[Doc]
@@ -109,22 +110,29 @@ async def apply_jobs(
     """Upsert the batch's jobs and count them (staged failures count as failed). Returns the
     batch result document to record."""
     distinct: dict[str, Job] = {}
+    sightings: dict[str, SeenItem] = {}
     failures: list[ItemFailure] = []
     for entry in entries:
         if isinstance(entry, ItemFailure):
             failures.append(entry)
-        elif entry.id in distinct:  # the pipeline should have caught it; never count it twice
-            failures.append(duplicate_in_feed(entry))
+        elif entry.id in distinct or entry.id in sightings:
+            failures.append(duplicate_in_feed(entry))  # caught before; never count it twice
+        elif isinstance(entry, SeenItem):
+            sightings[entry.id] = entry
         else:
             distinct[entry.id] = entry
     upserted = await upsert_jobs(jobs, list(distinct.values()), stamp)
     failures.extend(upserted.failures)
     outcomes = Counter(upserted.outcomes.values())
+    stored: set[str] = set()
+    if sightings:
+        stored = await sight_jobs(jobs, list(sightings.values()), stamp)
+        failures += [lost_sighting(s) for job_id, s in sightings.items() if job_id not in stored]
     counts = RunCounts(
         fetched=len(entries),
         new=outcomes["new"],
         updated=outcomes["updated"],
-        unchanged=outcomes["unchanged"],
+        unchanged=outcomes["unchanged"] + len(stored),
         failed=len(failures),
     )
     warnings = count_warnings(entries)

@@ -42,9 +42,9 @@ class Expiry:
     after: int
 
 
-def listed_fields(feed_url: str, run_id: str) -> tuple[Doc, Doc]:
+def listed_fields(feed_url: str, run_id: str, fingerprint: str | None = None) -> tuple[Doc, Doc]:
     """($set, $addToSet) of a job that a run of `feed_url` lists: the job is active again and
-    that link's misses start over."""
+    that link's misses start over; with a `fingerprint`, the link keeps it (`links.<fid>.fp`)."""
     link = f"links.{feed_id(feed_url)}"
     fields: Doc = {
         "status": _ACTIVE,
@@ -52,6 +52,8 @@ def listed_fields(feed_url: str, run_id: str) -> tuple[Doc, Doc]:
         f"{link}.seen": run_id,
         f"{link}.missed": 0,
     }
+    if fingerprint is not None:
+        fields[f"{link}.fp"] = fingerprint
     return fields, {"feeds": feed_url, "present_in": feed_id(feed_url)}
 
 

@@ -26,7 +26,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
 from jobimport.errors import StoreError
-from jobimport.models import ItemFailure, ItemFailureReason, Job
+from jobimport.models import ItemFailure, ItemFailureReason, Job, SeenItem, feed_id
 from jobimport.store.mongo.docs import Doc, job_content
 from jobimport.store.mongo.expiry import listed_fields
 from jobimport.store.mongo.queries import IndexSpec
@@ -78,7 +78,7 @@ class Upserted:
 
 def plan(job: Job, doc: Doc | None, stamp: Stamp) -> Planned:
     """Classify `job` against its stored document (None = absent) and build its write."""
-    listed, add_to = listed_fields(stamp.feed_url, stamp.run_id)
+    listed, add_to = listed_fields(stamp.feed_url, stamp.run_id, job.fingerprint)
     touch: Doc = {
         "$set": {"last_seen_at": stamp.now, "last_seen_run_id": stamp.run_id, **listed},
         "$addToSet": add_to,
@@ -188,6 +188,37 @@ async def _bulk_write(
 async def _read(jobs: AsyncCollection[Doc], ids: Mapping[str, Any]) -> dict[str, Doc]:
     cursor = jobs.find({"_id": {"$in": list(ids)}})
     return {doc["_id"]: doc async for doc in cursor}
+
+
+async def sight_jobs(
+    jobs: AsyncCollection[Doc], items: Sequence[SeenItem], stamp: Stamp
+) -> set[str]:
+    """Mark jobs seen unchanged (`SeenItem`) as listed by this run, in one unordered bulk write
+    that never inserts. Returns the ids of those stored (a sighting of a job that vanished
+    matches nothing)."""
+    listed, add_to = listed_fields(stamp.feed_url, stamp.run_id)
+    update = {
+        "$set": {"last_seen_at": stamp.now, "last_seen_run_id": stamp.run_id, **listed},
+        "$addToSet": add_to,
+    }
+    ids = [item.id for item in items]
+    result = await jobs.bulk_write([UpdateOne({"_id": i}, update) for i in ids], ordered=False)
+    if result.matched_count == len(ids):
+        return set(ids)
+    return {doc["_id"] async for doc in jobs.find({"_id": {"$in": ids}}, {"_id": 1})}
+
+
+async def link_fingerprints(
+    jobs: AsyncCollection[Doc], feed_url: str, job_ids: Sequence[str]
+) -> dict[str, str]:
+    """Store.link_fingerprints: by `_id`, projecting one link."""
+    fp = f"links.{feed_id(feed_url)}.fp"
+    cursor = jobs.find({"_id": {"$in": list(job_ids)}, fp: {"$type": "string"}}, {fp: 1})
+    found: dict[str, str] = {}
+    async for doc in cursor:
+        link = (doc.get("links") or {}).get(feed_id(feed_url)) or {}
+        found[doc["_id"]] = link["fp"]
+    return found
 
 
 def _changed(stamp: Stamp) -> Doc:

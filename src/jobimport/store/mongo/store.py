@@ -53,7 +53,7 @@ from jobimport.store.mongo.docs import (
 )
 from jobimport.store.mongo.errors import translate_errors
 from jobimport.store.mongo.expiry import Expiry
-from jobimport.store.mongo.jobs import Stamp
+from jobimport.store.mongo.jobs import Stamp, link_fingerprints
 from jobimport.store.mongo.queries import (
     RUNS_BY_STATUS,
     SUM_RUN_COUNTS,
@@ -222,6 +222,10 @@ class MongoStore:
     @translate_errors
     async def reset_staging(self, run_id: str) -> None:
         await staging.reset(self._runs, self._staged, run_id)
+
+    @translate_errors
+    async def link_fingerprints(self, feed_url: str, job_ids: Sequence[str]) -> dict[str, str]:
+        return await link_fingerprints(self._jobs, feed_url, job_ids)
 
     @translate_errors
     async def stage_batch(self, run_id: str, n: int, entries: Sequence[StagedEntry]) -> None:

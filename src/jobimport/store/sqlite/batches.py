@@ -18,14 +18,16 @@ from jobimport.models import (
     ImportRun,
     ItemFailure,
     RunCounts,
+    SeenItem,
     StagedEntry,
     add_counts,
     count_warnings,
 )
 from jobimport.store import codec
 from jobimport.store.base import ApplyOutcome
-from jobimport.store.batches import duplicate_in_feed, fail_entries
+from jobimport.store.batches import duplicate_in_feed, fail_entries, lost_sighting
 from jobimport.store.sqlite import queries as q
+from jobimport.store.sqlite.expiry import sighted
 from jobimport.store.sqlite.jobs import upsert_job
 from jobimport.store.sqlite.runs import known_run, maybe_close
 
@@ -50,15 +52,23 @@ def apply_batch(
     kinds = {"new": 0, "updated": 0, "unchanged": 0}
     failures: list[ItemFailure] = []
     seen: set[str] = set()
+    sightings: dict[str, SeenItem] = {}
     for entry in entries:
         if isinstance(entry, ItemFailure):
             failures.append(entry)
         elif entry.id in seen:
             # Counting it twice would break the totals; the parser should have caught it.
             failures.append(duplicate_in_feed(entry))
+        elif isinstance(entry, SeenItem):
+            seen.add(entry.id)
+            sightings[entry.id] = entry
         else:
             seen.add(entry.id)
             kinds[upsert_job(conn, entry, run_id, run.feed_url, stamp)] += 1
+    if sightings:
+        stored = sighted(conn, list(sightings), run.feed_url, run_id, stamp)
+        kinds["unchanged"] += len(stored)
+        failures += [lost_sighting(s) for job_id, s in sightings.items() if job_id not in stored]
     counts = RunCounts(fetched=len(entries), failed=len(failures), **kinds)
     result = BatchResult(run.id, n, counts, tuple(failures), count_warnings(entries))
     return _record(conn, run, result, now, expire_after_runs)

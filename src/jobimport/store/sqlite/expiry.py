@@ -5,6 +5,7 @@ upsert's (jobs.py) and the close's (runs.py), so expiry happens exactly once per
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from jobimport.models import FeedErrorInfo, ImportRun, JobStatus, RunStatus, reads_whole_document
@@ -14,18 +15,39 @@ Conn = sqlite3.Connection
 _ACTIVE, _EXPIRED = JobStatus.ACTIVE.value, JobStatus.EXPIRED.value
 
 
-def listed(conn: Conn, job_id: str, feed_url: str, run_id: str) -> None:
-    """A run of `feed_url` listed the job: the job is active and the link's misses start over."""
+def listed(
+    conn: Conn, job_id: str, feed_url: str, run_id: str, fingerprint: str | None = None
+) -> None:
+    """A run of `feed_url` listed the job: the job is active and the link's misses start over;
+    the link keeps what the feed said (`fingerprint`)."""
     conn.execute(
         "UPDATE jobs SET status = ?, expired_at = NULL WHERE id = ? AND status != ?",
         (_ACTIVE, job_id, _ACTIVE),
     )
     conn.execute(
-        "INSERT INTO job_feeds (job_id, feed_url, last_seen_run_id, missed) VALUES (?, ?, ?, 0)"
-        " ON CONFLICT (job_id, feed_url) DO UPDATE SET"
-        " last_seen_run_id = excluded.last_seen_run_id, missed = 0",
-        (job_id, feed_url, run_id),
+        "INSERT INTO job_feeds (job_id, feed_url, last_seen_run_id, missed, fingerprint)"
+        " VALUES (?, ?, ?, 0, ?) ON CONFLICT (job_id, feed_url) DO UPDATE SET"
+        " last_seen_run_id = excluded.last_seen_run_id, missed = 0,"
+        " fingerprint = excluded.fingerprint",
+        (job_id, feed_url, run_id, fingerprint),
     )
+
+
+def sighted(conn: Conn, job_ids: list[str], feed_url: str, run_id: str, stamp: str) -> set[str]:
+    """A run of `feed_url` listed these jobs exactly as before (`SeenItem`): what `listed` and a
+    content-less upsert do, in one statement per table. Returns the ids of the jobs stored."""
+    ids = json.dumps(job_ids)
+    rows = conn.execute(
+        "UPDATE jobs SET last_seen_at = ?, last_seen_run_id = ?, status = ?, expired_at = NULL"
+        " WHERE id IN (SELECT value FROM json_each(?)) RETURNING id",
+        (stamp, run_id, _ACTIVE, ids),
+    ).fetchall()
+    conn.execute(
+        "UPDATE job_feeds SET last_seen_run_id = ?, missed = 0"
+        " WHERE feed_url = ? AND job_id IN (SELECT value FROM json_each(?))",
+        (run_id, feed_url, ids),
+    )
+    return {row[0] for row in rows}
 
 
 def on_close(

@@ -3,11 +3,10 @@ unchanged) and loading jobs with their feeds. Runs inside the caller's transacti
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
-from jobimport.models import (
-    Job,
-)
+from jobimport.models import Job
 from jobimport.store.base import JobRecord
 from jobimport.store.sqlite import expiry
 from jobimport.store.sqlite import queries as q
@@ -61,5 +60,15 @@ def upsert_job(conn: Conn, job: Job, run_id: str, feed_url: str, now: str) -> st
                 "UPDATE jobs SET last_seen_at = ?, last_seen_run_id = ? WHERE id = ?",
                 (now, run_id, job.id),
             )
-    expiry.listed(conn, job.id, feed_url, run_id)
+    expiry.listed(conn, job.id, feed_url, run_id, job.fingerprint)
     return kind
+
+
+def link_fingerprints(conn: Conn, feed_url: str, job_ids: list[str]) -> dict[str, str]:
+    """Store.link_fingerprints: the (job_id, feed_url) index answers it."""
+    rows = conn.execute(
+        "SELECT job_id, fingerprint FROM job_feeds WHERE feed_url = ? AND fingerprint IS NOT NULL"
+        " AND job_id IN (SELECT value FROM json_each(?))",
+        (feed_url, json.dumps(job_ids)),
+    )
+    return {row[0]: row[1] for row in rows}

@@ -224,7 +224,10 @@ _V5: tuple[Step, ...] = (
 # v6: why jobimport paused a feed at start (a stored header value or schedule now refused).
 _V6: tuple[Step, ...] = ("ALTER TABLE feeds ADD COLUMN pause_note TEXT",)
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+# v7: what the feed said of a job when it last listed it (models.SeenItem), per link.
+_V7: tuple[Step, ...] = ("ALTER TABLE job_feeds ADD COLUMN fingerprint TEXT",)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 
 if len(MIGRATIONS) != SCHEMA_VERSION:  # pragma: no cover - caught by any test run
     raise RuntimeError("schema.MIGRATIONS does not match base.SCHEMA_VERSION")

@@ -38,7 +38,7 @@ from jobimport.store.base import (
     Store,
     check_feed_changes,
 )
-from jobimport.store.sqlite import batches, feeds, runs, staging
+from jobimport.store.sqlite import batches, feeds, jobs, runs, staging
 from jobimport.store.sqlite import queries as q
 from jobimport.store.sqlite.integrity import cannot_open, quick_check, run_check
 from jobimport.store.sqlite.jobs import job_records
@@ -272,6 +272,10 @@ class SqliteStore:
 
     async def reset_staging(self, run_id: str) -> None:
         await self._write(lambda conn: staging.reset(conn, run_id))
+
+    async def link_fingerprints(self, feed_url: str, job_ids: Sequence[str]) -> dict[str, str]:
+        ids = list(job_ids)
+        return await self._read(lambda conn: jobs.link_fingerprints(conn, feed_url, ids))
 
     async def stage_batch(self, run_id: str, n: int, entries: Sequence[StagedEntry]) -> None:
         await self._write(lambda conn: staging.stage(conn, run_id, n, entries, self._now()))
