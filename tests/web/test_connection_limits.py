@@ -110,7 +110,8 @@ async def test_connections_past_the_cap_are_refused_until_one_closes(
             assert body["error"]["code"] == "too_many_connections"
             assert await request(conns[0]) == b"HTTP/1.1 200 OK"  # the five still work
 
-            conns.pop().__getitem__(1).close()
+            _, closing = conns.pop()
+            closing.close()
 
             async def served() -> bytes | None:
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -127,7 +128,9 @@ async def test_connections_past_the_cap_are_refused_until_one_closes(
                 finally:
                     writer.close()
 
-            text = (await wait_until(served, within=2, what="a connection accepted again")).decode()
+            body_bytes = await wait_until(served, within=2, what="a connection accepted again")
+            assert body_bytes is not None
+            text = body_bytes.decode()
             values = dict(line.split(" ") for line in text.splitlines() if line[:1] != "#")
             # At least the sixth; a poll above may have come before the close was seen.
             assert float(values["jobimport_http_connections_refused_total"]) >= 1
