@@ -62,6 +62,19 @@ async def test_a_request_whose_headers_never_complete_is_closed(
     assert 0.25 <= waited < 1.5, waited
 
 
+async def test_a_connection_that_sends_nothing_is_closed_silently(
+    web_settings: Callable[..., Settings],
+) -> None:
+    async with server(web_settings(header_timeout_s=0.3, keepalive_timeout_s=30)) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        start = time.monotonic()
+        answer = await read_to_eof(reader, 2)  # like a browser's unused preconnect
+        waited = time.monotonic() - start
+        writer.close()
+    assert answer == b""
+    assert 0.25 <= waited < 1.5, waited
+
+
 async def test_a_kept_alive_connection_gets_the_deadline_for_its_next_request_only(
     web_settings: Callable[..., Settings],
 ) -> None:

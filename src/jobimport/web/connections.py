@@ -2,7 +2,8 @@
 
 - a connection must send a request's headers within `header_timeout_s` of being opened, or of
   the first byte of its next request (aiohttp has no such deadline: a client that sends half a
-  request line is otherwise held until the keep-alive timer, an hour by default);
+  request line is otherwise held until the keep-alive timer, an hour by default); it gets a 408
+  if it sent part of a request, a silent close if it sent nothing;
 - an idle keep-alive connection closes after `keepalive_timeout_s` (aiohttp's own timer);
 - at most `max_connections` are open; past it a new connection gets a short 503 and is closed
   before any parser or task exists for it.
@@ -106,6 +107,7 @@ class _GuardedHandler(RequestHandler):
         self._guard = manager
         self._deadline: asyncio.TimerHandle | None = None
         self._awaiting_headers = True  # a new connection owes its first request
+        self._partial = False  # some bytes of the awaited request arrived
         self._counted = True
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -120,8 +122,10 @@ class _GuardedHandler(RequestHandler):
         requests_before = self._request_count
         super().data_received(data)
         if self._request_count != requests_before:  # headers complete (or refused with 400)
-            self._awaiting_headers = False
+            self._awaiting_headers = self._partial = False
             self._disarm()
+        elif self._awaiting_headers:
+            self._partial = True
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._disarm()
@@ -146,8 +150,9 @@ class _GuardedHandler(RequestHandler):
         waiting = self._waiter is not None and not self._waiter.done()
         if not (self._awaiting_headers and waiting) or self.transport is None:
             return
-        self._guard.header_timeout()
-        self.transport.write(TIMED_OUT)
+        self._guard.header_timeout(self._partial)
+        if self._partial:  # a connection that sent nothing (a browser's preconnect) gets no answer
+            self.transport.write(TIMED_OUT)
         self.force_close()
 
 
@@ -182,8 +187,11 @@ class GuardedServer(web.Server):
         if self._metrics is not None:
             self._metrics.http_connections.set(self.open)
 
-    def header_timeout(self) -> None:
-        log.info("connection closed: request headers not received in time")
+    def header_timeout(self, partial: bool) -> None:
+        if partial:  # a warning: many of them are an attack or a broken client (and rate-limited)
+            log.warning("connection closed: request headers incomplete after HEADER_TIMEOUT_S")
+        else:
+            log.debug("connection closed: no request within HEADER_TIMEOUT_S")
         if self._metrics is not None:
             self._metrics.header_timeouts.inc()
 
