@@ -1,5 +1,5 @@
 """Helpers shared by every test folder: waiting on a condition with a deadline, hypothesis example
-counts, a free loopback port, and Redis (the shared server's URL, key
+counts, a free loopback port, the log captured, and Redis (the shared server's URL, key
 clean-up, a throw-away redis-server).
 
 Tests that touch Redis are marked `redis` (tests/conftest.py marks those that use the
@@ -12,18 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import logging
 import os
 import shutil
 import signal
 import socket
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+import structlog
 from hypothesis import settings
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from jobimport.log import configure_logging
+from jobimport.settings import Settings as JobimportSettings
 
 T = TypeVar("T")
 REDIS_URL = os.environ.get("JOBIMPORT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -64,6 +70,24 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+@contextlib.contextmanager
+def captured_log(settings: JobimportSettings) -> Iterator[io.StringIO]:
+    """The process's log, set up by configure_logging(settings), into a StringIO; structlog and
+    the root logger are restored after, and the repeat limiter's pending counts dropped."""
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    stream = io.StringIO()
+    configure_logging(settings, stream)
+    try:
+        yield stream
+    finally:
+        configure_logging(settings.model_copy(update={"log_repeat_window_s": 0}), io.StringIO())
+        structlog.configure(**saved)
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 async def delete_keys(url: str, patterns: Sequence[str]) -> int:

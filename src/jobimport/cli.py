@@ -24,7 +24,7 @@ import aiohttp
 from jobimport import __version__
 from jobimport.errors import SettingsError, StoreError
 from jobimport.events.types import RunEvent, RunFinished, RunProgress, RunStarted
-from jobimport.log import configure_logging
+from jobimport.log import configure_logging, flush_repeats
 from jobimport.models import ImportRun, RunStatus
 from jobimport.queue.arq_producer import worker_alive
 from jobimport.runtime import open_runtime
@@ -255,7 +255,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, parser: argparse.Arg
     host, port = _listen_address(args, settings, parser)
 
     async def serve(stop: asyncio.Event) -> None:
-        await serve_until(create_app(settings, role), host, port, stop)
+        try:
+            await serve_until(create_app(settings, role), host, port, stop)
+        finally:
+            flush_repeats()  # the counts of errors still held back
 
     return _run_until_signal(serve)
 

@@ -160,6 +160,37 @@ class Settings(BaseSettings):
     sse_keepalive_s: float = Field(
         15.0, gt=0, le=300, description="Seconds between SSE keep-alive comments."
     )
+    sse_stream_buffer_bytes: int = Field(
+        MIB,
+        ge=16 * 1024,
+        le=64 * MIB,
+        description="Bytes an SSE stream may have waiting to be sent; past it the stream closes"
+        " (the client resumes with Last-Event-ID).",
+    )
+    header_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        le=60,
+        description="Seconds a connection has to send a request's headers, from its connection"
+        " or the request's first byte.",
+    )
+    keepalive_timeout_s: float = Field(
+        75.0, gt=0, le=3600, description="Seconds an idle keep-alive connection stays open."
+    )
+    max_connections: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="Open HTTP connections beyond which new ones get a 503 and are closed;"
+        " unset = min(10000, descriptor limit - 256).",
+    )
+    log_repeat_window_s: float = Field(
+        10.0,
+        ge=0,
+        le=3600,
+        description="Identical warnings and errors within this window log once, then as a"
+        " count; 0 logs every one.",
+    )
 
     @field_validator("feeds", mode="before")
     @classmethod
@@ -256,6 +287,11 @@ class Settings(BaseSettings):
             return self.public_url
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    @field_validator("max_connections", mode="before")
+    @classmethod
+    def _empty_cap_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
 
     @field_validator("admin_token", mode="before")
     @classmethod

@@ -4,16 +4,28 @@ without a token."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import socket
+from collections.abc import AsyncIterator
 
 import structlog
 from aiohttp import web
+
+from jobimport.web import keys
+from jobimport.web.connections import (
+    ConnectionLimits,
+    GuardedRunner,
+    default_max_connections,
+    raise_descriptor_limit,
+)
 
 log = structlog.get_logger(__name__)
 SHUTDOWN_GRACE_S = 3.0
 """In-flight requests get this long at shutdown; SSE streams are stopped at once, task
 processing stops after. Together well inside the 10 s an orchestrator allows."""
+SSE_CLIENTS_PLANNED = 1000
+"""The SSE clients a process is sized for (the benchmarks hold this many)."""
 
 
 def is_loopback(host: str) -> bool:
@@ -31,20 +43,51 @@ def is_loopback(host: str) -> bool:
     return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos)
 
 
-async def serve_until(
-    app: web.Application, host: str, port: int, stop: asyncio.Event
-) -> list[tuple[str, int]]:
-    """Serve `app` on host:port until `stop` is set, then shut down gracefully: stop accepting,
-    stop SSE streams, let requests finish (SHUTDOWN_GRACE_S), close the resources."""
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_S)
+@contextlib.asynccontextmanager
+async def serving(
+    app: web.Application, host: str, port: int
+) -> AsyncIterator[list[tuple[str, int]]]:
+    """Serve `app` (made by create_app) on host:port with the connection limits of its settings,
+    yielding the bound addresses; on exit shut down gracefully: stop accepting, stop SSE streams,
+    let requests finish (SHUTDOWN_GRACE_S), close the resources."""
+    settings = app[keys.SETTINGS]
+    soft = raise_descriptor_limit()
+    limits = ConnectionLimits.from_settings(settings)
+    if settings.max_connections is None and limits.max_connections <= SSE_CLIENTS_PLANNED:
+        log.warning(
+            "descriptor limit leaves room for few connections; raise `ulimit -n`",
+            descriptor_limit=soft,
+            max_connections=default_max_connections(),
+        )
+    runner = GuardedRunner(
+        app,
+        limits,
+        app.get(keys.METRICS),
+        handle_signals=False,
+        shutdown_timeout=SHUTDOWN_GRACE_S,
+    )
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
         await site.start()
         addresses = [addr[:2] for addr in runner.addresses]
-        log.info("listening", host=host, port=port, addresses=[f"{h}:{p}" for h, p in addresses])
-        await stop.wait()
+        log.info(
+            "listening",
+            host=host,
+            port=port,
+            addresses=[f"{h}:{p}" for h, p in addresses],
+            max_connections=limits.max_connections,
+        )
+        yield addresses
         log.info("shutting down")
-        return addresses
     finally:
         await runner.cleanup()
+
+
+async def serve_until(
+    app: web.Application, host: str, port: int, stop: asyncio.Event
+) -> list[tuple[str, int]]:
+    """Serve `app` on host:port until `stop` is set (see `serving`)."""
+    async with serving(app, host, port) as addresses:
+        await stop.wait()
+        return addresses

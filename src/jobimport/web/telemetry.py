@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 import structlog
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -85,6 +85,27 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_SnapshotCollector(self))
+        # Set by the server's connection guard (web/connections.py) and the SSE endpoint.
+        self.http_connections = Gauge(
+            "jobimport_http_connections", "Open HTTP connections.", registry=self.registry
+        )
+        self.connections_refused = Counter(
+            "jobimport_http_connections_refused",
+            "Connections refused at MAX_CONNECTIONS.",
+            registry=self.registry,
+        )
+        self.header_timeouts = Counter(
+            "jobimport_http_header_timeouts",
+            "Connections closed for not sending a request's headers within HEADER_TIMEOUT_S.",
+            registry=self.registry,
+        )
+        self.sse_streams_cut = Counter(
+            "jobimport_sse_streams_cut",
+            "SSE streams closed because their client fell behind, by reason"
+            " (buffer: SSE_STREAM_BUFFER_BYTES unsent; queue: its event queue overflowed).",
+            labelnames=["reason"],
+            registry=self.registry,
+        )
 
     def observe(self, event_type: str, data: dict[str, object]) -> None:
         if event_type != "run.finished":
