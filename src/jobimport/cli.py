@@ -1,7 +1,8 @@
 """Command line: serve, worker, demo, import, healthcheck, config. One small function per command.
 
-Exit codes: 0 every run succeeded or was not modified; 1 a run failed or ended partial;
-2 usage or settings error.
+Exit codes: 0 every run succeeded or was not modified, or a service stopped on SIGTERM/SIGINT;
+1 a run failed or ended partial, or a valid setting names something that cannot be used (a Redis
+that refuses or does not answer, a port in use); 2 usage or settings error.
 
 Only the commands that listen (serve, demo) import the web package (and with it aiohttp_jinja2,
 aiohttp_sse and jinja2): `import`, `worker`, `healthcheck` and `config` start without it
@@ -21,7 +22,7 @@ from typing import TextIO
 import aiohttp
 
 from jobimport import __version__
-from jobimport.errors import SettingsError
+from jobimport.errors import ResourceUnavailable, SettingsError
 from jobimport.events.types import RunEvent, RunFinished, RunProgress, RunStarted
 from jobimport.log import configure_logging
 from jobimport.models import ImportRun, RunStatus
@@ -206,18 +207,36 @@ def cmd_worker(
 ) -> int:
     if not settings.redis_url:
         parser.error("the worker needs a queue: set JOBIMPORT_REDIS_URL")
-    asyncio.run(run_worker(settings))
+    try:
+        asyncio.run(run_worker(settings))
+    except ResourceUnavailable as exc:
+        print(f"jobimport: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 
 async def run_worker(settings: Settings) -> None:
-    """Run the worker role until SIGTERM or SIGINT."""
+    """Run the worker role until SIGTERM or SIGINT. A signal during start-up (waiting for
+    Redis, say) cancels it: what was opened is closed, and the worker exits 0."""
     stop = asyncio.Event()
+    main = asyncio.current_task()
+    started = False
+
+    def on_signal() -> None:
+        stop.set()
+        if not started and main is not None:
+            main.cancel()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    async with open_runtime(settings, "worker"):
-        await stop.wait()
+        loop.add_signal_handler(sig, on_signal)
+    try:
+        async with open_runtime(settings, "worker"):
+            started = True
+            await stop.wait()
+    except asyncio.CancelledError:
+        if not stop.is_set():
+            raise
 
 
 def _listen_address(
@@ -278,6 +297,9 @@ def _run_until_signal(main: Callable[[asyncio.Event], Awaitable[None]]) -> int:
 
     try:
         asyncio.run(run())
+    except ResourceUnavailable as exc:  # e.g. Redis refuses or does not answer
+        print(f"jobimport: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except OSError as exc:  # e.g. the address is in use
         print(f"jobimport: cannot listen: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -31,3 +31,8 @@ class StoreError(JobImportError):
 
 class StoreUnavailable(StoreError):
     """The store cannot be reached or is busy; retrying later may succeed."""
+
+
+class ResourceUnavailable(JobImportError):
+    """At start-up, a valid setting names something that cannot be used (a Redis that does not
+    answer or refuses); the CLI prints the message as one line and exits 1."""

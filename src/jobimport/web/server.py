@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Coroutine
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -35,10 +37,14 @@ async def serve_until(
     app: web.Application, host: str, port: int, stop: asyncio.Event
 ) -> list[tuple[str, int]]:
     """Serve `app` on host:port until `stop` is set, then shut down gracefully: stop accepting,
-    stop SSE streams, let requests finish (SHUTDOWN_GRACE_S), close the resources."""
+    stop SSE streams, let requests finish (SHUTDOWN_GRACE_S), close the resources. `stop` set
+    during start-up cancels it (returns no address); a start-up that fails raises. Either way
+    the resources opened so far are closed."""
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_S)
-    await runner.setup()
     try:
+        if not await _unless_stopped(runner.setup(), stop):
+            log.info("stopped during start-up")
+            return []
         site = web.TCPSite(runner, host, port)
         await site.start()
         addresses = [addr[:2] for addr in runner.addresses]
@@ -48,3 +54,21 @@ async def serve_until(
         return addresses
     finally:
         await runner.cleanup()
+
+
+async def _unless_stopped(starting: Coroutine[Any, Any, None], stop: asyncio.Event) -> bool:
+    """Run `starting` to its end (True), or cancel it when `stop` is set first (False)."""
+    task = asyncio.ensure_future(starting)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        if not task.done():
+            task.cancel()
+        # Also when we are cancelled: start-up must end before the clean-up can close it.
+        await asyncio.gather(task, stopped, return_exceptions=True)
+    if task.cancelled():
+        return False
+    task.result()  # a start-up that failed raises here
+    return True
