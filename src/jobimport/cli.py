@@ -131,7 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"jobimport: {exc}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(settings)
-    code: int = args.handler(args, settings, parser)
+    try:
+        code: int = args.handler(args, settings, parser)
+    except ResourceUnavailable as exc:  # e.g. Redis refuses or does not answer at start-up
+        print(f"jobimport: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     return code
 
 
@@ -207,11 +211,7 @@ def cmd_worker(
 ) -> int:
     if not settings.redis_url:
         parser.error("the worker needs a queue: set JOBIMPORT_REDIS_URL")
-    try:
-        asyncio.run(run_worker(settings))
-    except ResourceUnavailable as exc:
-        print(f"jobimport: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    asyncio.run(run_worker(settings))
     return EXIT_OK
 
 
@@ -297,9 +297,6 @@ def _run_until_signal(main: Callable[[asyncio.Event], Awaitable[None]]) -> int:
 
     try:
         asyncio.run(run())
-    except ResourceUnavailable as exc:  # e.g. Redis refuses or does not answer
-        print(f"jobimport: {exc}", file=sys.stderr)
-        return EXIT_FAILED
     except OSError as exc:  # e.g. the address is in use
         print(f"jobimport: cannot listen: {exc}", file=sys.stderr)
         return EXIT_FAILED
