@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from hypothesis import settings as hypothesis_settings
 from jobimport.settings import Settings, load_settings
 from jobimport.store.sqlite import SqliteStore
 from tests.feedserver import FeedServer
-from tests.support import REDIS_URL
+from tests.support import REDIS_URL, RedisProcess
 
 DATA = Path(__file__).parent / "data"
 
@@ -80,6 +80,18 @@ async def feeds(aiohttp_server: Any) -> FeedServer:
 def redis_url() -> str:
     """The shared Redis (JOBIMPORT_TEST_REDIS_URL); a test that uses it is marked `redis`."""
     return REDIS_URL
+
+
+@pytest.fixture
+async def private_redis(tmp_path: Path) -> AsyncIterator[RedisProcess]:
+    """A redis-server of the test's own on a free port (to stop, freeze or restart it); never
+    the shared one. Killed after the test."""
+    server = RedisProcess(tmp_path)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
 
 
 # A test is marked `redis` when it uses one of these fixtures or runs with one of these parameter

@@ -139,12 +139,26 @@ class RedisProcess:
         finally:
             await client.aclose()
 
+    def freeze(self) -> None:
+        """SIGSTOP: the server keeps its port (the kernel still accepts connections) and
+        answers nothing until `resume()`."""
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def _signal(self, sig: signal.Signals) -> None:
+        assert self._proc is not None, "redis-server is not up"
+        assert self._proc.returncode is None, "redis-server has exited"
+        self._proc.send_signal(sig)
+
     async def stop(self, sig: signal.Signals = signal.SIGKILL) -> None:
         proc, self._proc = self._proc, None
         if proc is None or proc.returncode is not None:
             return
         with contextlib.suppress(ProcessLookupError):
             proc.send_signal(sig)
+            proc.send_signal(signal.SIGCONT)  # a frozen server acts on the signal only then
         try:
             await asyncio.wait_for(proc.wait(), 10)
         except TimeoutError:

@@ -1,8 +1,9 @@
 """Command line: serve, worker, demo, import, healthcheck, config. One small function per command.
 
-Exit codes: 0 every run succeeded or was not modified; 1 a run failed or ended partial, or a
-valid setting names something that cannot be used (a database that cannot be opened: one line on
-stderr, no traceback); 2 usage or settings error (a setting invalid as written).
+Exit codes: 0 every run succeeded or was not modified, or a service stopped on SIGTERM/SIGINT;
+1 a run failed or ended partial, or a valid setting names something that cannot be used (a
+database that cannot be opened, a Redis that refuses or does not answer, a port in use: one line
+on stderr, no traceback); 2 usage or settings error (a setting invalid as written).
 
 Only the commands that listen (serve, demo) import the web package (and with it aiohttp_jinja2,
 aiohttp_sse and jinja2): `import`, `worker`, `healthcheck` and `config` start without it
@@ -22,7 +23,7 @@ from typing import TextIO
 import aiohttp
 
 from jobimport import __version__
-from jobimport.errors import SettingsError, StoreError
+from jobimport.errors import ResourceUnavailable, SettingsError, StoreError
 from jobimport.events.types import RunEvent, RunFinished, RunProgress, RunStarted
 from jobimport.log import configure_logging, flush_repeats
 from jobimport.models import ImportRun, RunStatus
@@ -133,7 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings)
     try:
         code: int = args.handler(args, settings, parser)
-    except StoreError as exc:  # e.g. a damaged file or an unwritable directory at start-up
+    # e.g. a damaged SQLite file, an unwritable directory, a Redis that refuses, at start-up
+    except (StoreError, ResourceUnavailable) as exc:
         print(f"jobimport: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_FAILED
     return code
@@ -216,13 +218,27 @@ def cmd_worker(
 
 
 async def run_worker(settings: Settings) -> None:
-    """Run the worker role until SIGTERM or SIGINT."""
+    """Run the worker role until SIGTERM or SIGINT. A signal during start-up (waiting for
+    Redis, say) cancels it: what was opened is closed, and the worker exits 0."""
     stop = asyncio.Event()
+    main = asyncio.current_task()
+    started = False
+
+    def on_signal() -> None:
+        stop.set()
+        if not started and main is not None:
+            main.cancel()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    async with open_runtime(settings, "worker"):
-        await stop.wait()
+        loop.add_signal_handler(sig, on_signal)
+    try:
+        async with open_runtime(settings, "worker"):
+            started = True
+            await stop.wait()
+    except asyncio.CancelledError:
+        if not stop.is_set():
+            raise
 
 
 def _listen_address(

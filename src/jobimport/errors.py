@@ -38,3 +38,8 @@ class StoreDamaged(StoreUnavailable):
     """The database is damaged: a corrupt page, or a file that is not a database. What touches
     the damage fails until the file is restored; the rest still works, so it stays a kind of
     StoreUnavailable (503, retried by tasks), but opening a store never waits on it."""
+
+
+class ResourceUnavailable(JobImportError):
+    """At start-up, a valid setting names something that cannot be used (a Redis that does not
+    answer or refuses); the CLI prints the message as one line and exits 1."""

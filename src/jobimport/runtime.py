@@ -26,7 +26,13 @@ from jobimport.events.redis_bus import RedisBus, stream_key
 from jobimport.events.types import Publish, RunEvent
 from jobimport.models import utc_now
 from jobimport.pipeline import Pipeline
-from jobimport.queue.arq_producer import ArqProducer, arq_job_pending, create_arq_pool
+from jobimport.queue.arq_producer import (
+    ArqProducer,
+    arq_job_pending,
+    bounded,
+    check_redis,
+    open_arq_pool,
+)
 from jobimport.queue.base import Producer
 from jobimport.queue.local import LocalQueue, run_every
 from jobimport.queue.names import BATCH, FETCH
@@ -59,20 +65,24 @@ class Events:
 
 @dataclass(frozen=True, slots=True)
 class QueueHandle:
-    """The queue of this process: arq on Redis (`pool`) or in-process (`local`)."""
+    """The queue of this process: arq on Redis (`pool`) or in-process (`local`). Each read of
+    Redis made for a request gives up after `timeout_s` (REDIS_TIMEOUT_S) with QueueUnavailable."""
 
     producer: Producer
     is_pending: PendingCheck
     local: LocalQueue | None = None
     pool: ArqRedis | None = None
     queue_name: str = ""
+    timeout_s: float = 2.0
 
     async def snapshot(self) -> QueueSnapshot:
         """What the queue holds now, by kind of task (GET /api/queue)."""
         if self.local is not None:
             return self.local.snapshot()
         assert self.pool is not None
-        return await snapshot_arq(self.pool, self.queue_name)
+        return await bounded(
+            snapshot_arq(self.pool, self.queue_name), self.timeout_s, "cannot read the queue"
+        )
 
     async def depth(self) -> int:
         """Tasks waiting or deferred (not running)."""
@@ -80,7 +90,12 @@ class QueueHandle:
             stats = self.local.stats()
             return stats.waiting + stats.deferred
         assert self.pool is not None
-        return int(await self.pool.zcard(self.queue_name))
+        return int(await bounded(self.pool.zcard(self.queue_name), self.timeout_s, "queue depth"))
+
+    async def check(self) -> None:
+        """Raise QueueUnavailable unless Redis answers a PING in time (no-op in-process)."""
+        if self.pool is not None:
+            await bounded(self.pool.ping(), self.timeout_s, "the queue cannot be reached")
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,9 +252,15 @@ async def events_context(
     targets: list[Publish] = [hub.publish]
     bus: EventBus = hub
     redis_bus: RedisBus | None = None
+    if settings.redis_url and uses_redis(settings, role):
+        # Before anything starts: a Redis that cannot be used stops start-up with one line.
+        await check_redis(settings.redis_url, settings.redis_connect_timeout_s)
     if settings.redis_url:  # even `inline`: a web replica then shows CLI imports too
         redis_bus = RedisBus(
-            settings.redis_url, stream_key(settings.queue_name), max_len=settings.events_replay
+            settings.redis_url,
+            stream_key(settings.queue_name),
+            max_len=settings.events_replay,
+            publish_timeout_s=settings.redis_timeout_s,
         )
         bus = redis_bus
         targets.append(redis_bus.publish)
@@ -265,17 +286,18 @@ async def events_context(
 async def queue_context(settings: Settings, role: Role) -> AsyncIterator[QueueHandle]:
     """arq on Redis when configured (not for `inline`), else the in-process queue (not started)."""
     if uses_redis(settings, role):
-        pool = await create_arq_pool(settings)
+        pool = await open_arq_pool(settings)
         try:
 
             async def arq_pending(job_id: str) -> bool:
                 return await arq_job_pending(pool, job_id)
 
             yield QueueHandle(
-                producer=ArqProducer(pool, settings.queue_name),
+                producer=ArqProducer(pool, settings.queue_name, settings.redis_timeout_s),
                 is_pending=arq_pending,
                 pool=pool,
                 queue_name=settings.queue_name,
+                timeout_s=settings.redis_timeout_s,
             )
         finally:
             await pool.aclose()

@@ -78,6 +78,20 @@ class Settings(BaseSettings):
         None, description="arq queue on Redis (`redis://`, `rediss://`); unset = in-process queue."
     )
     queue_name: str = Field("jobimport:queue", min_length=1, description="arq queue name.")
+    redis_connect_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="Seconds start-up waits for Redis to answer; then it exits 1 naming the"
+        " problem.",
+    )
+    redis_timeout_s: float = Field(
+        2.0,
+        gt=0,
+        le=60,
+        description="Seconds a Redis call made while serving a request may take; then the endpoint"
+        " answers 503 `queue_unavailable`.",
+    )
     job_timeout_s: float = Field(300.0, gt=0, description="Upper bound of every task.")
     max_tries: int = Field(3, ge=1, le=20, description="Tries of a task on transient errors.")
     retry_base_delay_s: float = Field(

@@ -4,7 +4,7 @@ worker comes back, and the reconciler re-enqueues every staged batch that has no
 from __future__ import annotations
 
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,16 +20,6 @@ from tests.support import RedisProcess, wait_until
 
 ITEMS = 150
 BATCH_SIZE = 2  # 75 batches: a few seconds of work, so Redis can go away half-way
-
-
-@pytest.fixture
-async def private_redis(tmp_path: Path) -> AsyncIterator[RedisProcess]:
-    server = RedisProcess(tmp_path)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 @pytest.mark.slow

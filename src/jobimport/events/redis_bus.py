@@ -83,12 +83,16 @@ class RedisBus:
         self._max_len = max_len
         self._fanout = Fanout(queue_size)
         # Two clients: a blocking XREAD holds its connection for up to READ_BLOCK_MS, and its
-        # socket timeout must outlast that, while publishing must give up quickly.
+        # socket timeout must outlast that, while publishing must give up quickly. A stopped
+        # (frozen) Redis never answers: the timeouts end each wait, and the reader retries from
+        # the last id it delivered, so it catches up when Redis resumes.
         self._writer: Redis = Redis.from_url(
             redis_url, socket_timeout=publish_timeout_s, socket_connect_timeout=publish_timeout_s
         )
         self._reader: Redis = Redis.from_url(
-            redis_url, socket_timeout=READ_BLOCK_MS / 1000 + 5, socket_connect_timeout=2
+            redis_url,
+            socket_timeout=READ_BLOCK_MS / 1000 + publish_timeout_s,
+            socket_connect_timeout=publish_timeout_s,
         )
         self._task: asyncio.Task[None] | None = None
         self._stopping = False

@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from jobimport.errors import JobImportError
+
+
+class QueueUnavailable(JobImportError):
+    """Redis could not be reached (or did not answer in time) to enqueue a task or read the
+    queue; an enqueued run waits in the store (reconciler), an endpoint answers 503."""
+
 
 class RetryLater(Exception):
     """Raised by a task on a transient error: run it again after `defer_s`, if tries remain."""

@@ -43,3 +43,9 @@ def unauthorized(message: str) -> ApiError:
     return ApiError(
         401, "unauthorized", message, headers={"WWW-Authenticate": 'Bearer realm="jobimport"'}
     )
+
+
+def queue_unavailable(message: str) -> ApiError:
+    """503 from an endpoint that needs Redis, when Redis fails or does not answer within
+    REDIS_TIMEOUT_S; worth retrying a little later."""
+    return ApiError(503, "queue_unavailable", message, headers={"Retry-After": "5"})

@@ -23,6 +23,8 @@ _ERRORS = {
     409: "Conflicts with the current state (`error.code` says which).",
     413: "Body too large.",
     415: "Body is not application/json.",
+    503: "`queue_unavailable`: Redis failed or did not answer within JOBIMPORT_REDIS_TIMEOUT_S;"
+    " retry later (`Retry-After`).",
 }
 
 
@@ -92,6 +94,8 @@ def _responses(route: Route, components: _Components) -> dict[str, Any]:
         errors.append(409)
     if route.body is not None:
         errors += [413, 415]
+    if route.needs_queue:
+        errors.append(503)
     envelope = components.ref(ErrorEnvelope)
     for status in errors:
         out[str(status)] = {

@@ -7,7 +7,8 @@ import asyncio
 import contextlib
 import ipaddress
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -45,11 +46,13 @@ def is_loopback(host: str) -> bool:
 
 @contextlib.asynccontextmanager
 async def serving(
-    app: web.Application, host: str, port: int
+    app: web.Application, host: str, port: int, stop: asyncio.Event | None = None
 ) -> AsyncIterator[list[tuple[str, int]]]:
     """Serve `app` (made by create_app) on host:port with the connection limits of its settings,
     yielding the bound addresses; on exit shut down gracefully: stop accepting, stop SSE streams,
-    let requests finish (SHUTDOWN_GRACE_S), close the resources."""
+    let requests finish (SHUTDOWN_GRACE_S), close the resources. `stop` set during start-up
+    cancels it (yields no address); a start-up that fails raises. Either way the resources
+    opened so far are closed."""
     settings = app[keys.SETTINGS]
     soft = raise_descriptor_limit()
     limits = ConnectionLimits.from_settings(settings)
@@ -66,8 +69,13 @@ async def serving(
         handle_signals=False,
         shutdown_timeout=SHUTDOWN_GRACE_S,
     )
-    await runner.setup()
     try:
+        if stop is None:
+            await runner.setup()
+        elif not await _unless_stopped(runner.setup(), stop):
+            log.info("stopped during start-up")
+            yield []
+            return
         site = web.TCPSite(runner, host, port)
         await site.start()
         addresses = [addr[:2] for addr in runner.addresses]
@@ -87,7 +95,27 @@ async def serving(
 async def serve_until(
     app: web.Application, host: str, port: int, stop: asyncio.Event
 ) -> list[tuple[str, int]]:
-    """Serve `app` on host:port until `stop` is set (see `serving`)."""
-    async with serving(app, host, port) as addresses:
-        await stop.wait()
+    """Serve `app` on host:port until `stop` is set (see `serving`); no address when `stop` came
+    during start-up."""
+    async with serving(app, host, port, stop) as addresses:
+        if addresses:
+            await stop.wait()
         return addresses
+
+
+async def _unless_stopped(starting: Coroutine[Any, Any, None], stop: asyncio.Event) -> bool:
+    """Run `starting` to its end (True), or cancel it when `stop` is set first (False)."""
+    task = asyncio.ensure_future(starting)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        if not task.done():
+            task.cancel()
+        # Also when we are cancelled: start-up must end before the clean-up can close it.
+        await asyncio.gather(task, stopped, return_exceptions=True)
+    if task.cancelled():
+        return False
+    task.result()  # a start-up that failed raises here
+    return True

@@ -65,13 +65,23 @@ async def run_check(path: str, busy_timeout_ms: int) -> str | None:
         finally:
             conn.close()
 
-    task = asyncio.ensure_future(asyncio.to_thread(check))
+    checking = asyncio.get_running_loop().run_in_executor(None, check)
     try:
-        return await asyncio.shield(task)
+        return await asyncio.shield(checking)
     except asyncio.CancelledError:
+        # Interrupt the check and let its thread end by itself. Nothing here may raise: an
+        # exception would replace the CancelledError, and the caller's task, its cancellation
+        # swallowed, would sleep on "cancelling" forever (a check that already ended has closed
+        # its connection, and interrupt() then raises).
         cancelled.set()
         for conn in opened:
-            conn.interrupt()
-        with contextlib.suppress(BaseException):
-            await task
+            with contextlib.suppress(sqlite3.ProgrammingError):
+                conn.interrupt()
+        checking.add_done_callback(_discard)
         raise
+
+
+def _discard(checking: asyncio.Future[str | None]) -> None:
+    """Mark an abandoned check's outcome as read (an interrupted check raises)."""
+    if not checking.cancelled():
+        checking.exception()

@@ -25,12 +25,12 @@ async def healthz(request: web.Request) -> web.Response:
     return json_model(Health(status="ok"))
 
 
-async def _check(probe: Awaitable[object], what: str) -> Check:
+async def _check(probe: Awaitable[object], what: str, timeout_s: float = CHECK_TIMEOUT_S) -> Check:
     try:
-        async with asyncio.timeout(CHECK_TIMEOUT_S):
+        async with asyncio.timeout(timeout_s):
             ok = await probe
     except TimeoutError:
-        return Check(ok=False, detail=f"{what} did not answer within {CHECK_TIMEOUT_S:g} s")
+        return Check(ok=False, detail=f"{what} did not answer within {timeout_s:g} s")
     except (JobImportError, RedisError, OSError) as exc:
         return Check(ok=False, detail=f"{what}: {exc}")
     return Check(ok=bool(ok), detail=None if ok else f"{what} is not available")
@@ -54,7 +54,7 @@ async def readyz(request: web.Request) -> web.Response:
         detail = f"the store failed its integrity check (quick_check) at {at}: {health.problem}"
         checks["store"] = Check(ok=False, detail=detail)
     if queue.pool is not None:
-        checks["redis"] = await _check(queue.pool.ping(), "Redis")
+        checks["redis"] = await _check(queue.pool.ping(), "Redis (the queue)", queue.timeout_s)
     processing = app[keys.PROCESSING]
     if processing.runs_tasks:
         healthy = processing.healthy()
@@ -63,7 +63,9 @@ async def readyz(request: web.Request) -> web.Response:
         )
     elif queue.pool is not None:  # a web replica: some worker must be alive on this queue
         alive = queue.pool.exists(health_check_key(queue.queue_name))
-        checks["worker"] = await _check(alive, "a worker on this queue (arq health key)")
+        checks["worker"] = await _check(
+            alive, "a worker on this queue (arq health key)", queue.timeout_s
+        )
     ready = all(check.ok for check in checks.values())
     body = Readiness(status="ok" if ready else "unavailable", role=role, checks=checks)
     return json_model(body, status=200 if ready else 503)

@@ -8,6 +8,7 @@ import re
 from aiohttp import web
 
 from jobimport.models import ImportRun
+from jobimport.queue.base import QueueUnavailable
 from jobimport.store.base import RunQuery
 from jobimport.web import keys
 from jobimport.web.api.params import (
@@ -27,7 +28,7 @@ from jobimport.web.api.schemas import (
     Progress,
     RunsAccepted,
 )
-from jobimport.web.errors import ApiError, bad_parameter, not_found
+from jobimport.web.errors import ApiError, bad_parameter, not_found, queue_unavailable
 from jobimport.web.respond import json_model
 from jobimport.wire import ImportLog, ImportSummary
 
@@ -135,8 +136,20 @@ async def start_imports(request: web.Request) -> web.Response:
             {"feeds": unknown},
         )
     scheduler = request.app[keys.SERVICES].scheduler
-    runs = await scheduler.start_runs(urls, trigger="api")
+    try:
+        # Ask Redis first: when it is down, no run is created that could not be queued now.
+        await request.app[keys.QUEUE].check()
+        runs = await scheduler.start_runs(urls, trigger="api")
+    except QueueUnavailable as exc:
+        raise queue_unavailable(_not_queued(exc)) from None
     return json_model(RunsAccepted(runs=[full_log(run) for run in runs]), status=202)
+
+
+def _not_queued(exc: QueueUnavailable) -> str:
+    return (
+        f"{exc}; a run created before Redis failed stays queued in the store and is enqueued "
+        "again by the reconciler"
+    )
 
 
 async def _run(request: web.Request) -> ImportRun:
@@ -155,7 +168,11 @@ async def retry_import(request: web.Request) -> web.Response:
             409, "run_in_flight", f"run {run.id} is still {run.status.value}", {"id": run.id}
         )
     scheduler = request.app[keys.SERVICES].scheduler
-    started, created = await scheduler.start_run(run.feed_url, "retry", retry_of=run.id)
+    try:
+        await request.app[keys.QUEUE].check()
+        started, created = await scheduler.start_run(run.feed_url, "retry", retry_of=run.id)
+    except QueueUnavailable as exc:
+        raise queue_unavailable(_not_queued(exc)) from None
     if not created:
         raise ApiError(
             409,

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from aiohttp import web
-from redis.exceptions import RedisError
 
+from jobimport.queue.base import QueueUnavailable
 from jobimport.queue.snapshot import KindCounts
 from jobimport.web import keys
 from jobimport.web.api.params import parse_query
 from jobimport.web.api.schemas import NoQuery
 from jobimport.web.api.schemas_ops import QueueCounts, QueueOut
-from jobimport.web.errors import ApiError
+from jobimport.web.errors import queue_unavailable
 from jobimport.web.respond import json_model
 
 
@@ -28,8 +28,8 @@ async def queue_status(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     try:
         snapshot = await request.app[keys.QUEUE].snapshot()
-    except (RedisError, OSError) as exc:
-        raise ApiError(503, "queue_unavailable", f"the queue cannot be read: {exc}") from None
+    except QueueUnavailable as exc:
+        raise queue_unavailable(str(exc)) from None
     body = QueueOut(
         backend=snapshot.backend,
         kinds={kind: _counts(counts) for kind, counts in snapshot.kinds.items()},

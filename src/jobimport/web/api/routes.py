@@ -68,6 +68,7 @@ class Route:
     responses: dict[int, type[BaseModel] | str | None] = field(default_factory=dict)
     list_of: bool = False  # the 200 answer is a JSON array of the model
     conflicts: bool = False  # may answer 409 when the state forbids it
+    needs_queue: bool = False  # may answer 503 queue_unavailable when Redis fails or stalls
 
 
 ROUTES: tuple[Route, ...] = (
@@ -76,13 +77,13 @@ ROUTES: tuple[Route, ...] = (
           query=ImportListQuery, responses={200: ImportPage}),
     Route("POST", "/api/imports", imports.start_imports, "start_imports",
           "Start imports of the given (default: every unpaused) feed.", "write", "imports",
-          body=ImportRequest, responses={202: RunsAccepted}),
+          body=ImportRequest, responses={202: RunsAccepted}, needs_queue=True),
     Route("GET", "/api/imports/{id}", imports.get_import, "get_import",
           "One import log with its failures (paged) and batch progress.", "read", "imports",
           query=FailureQuery, responses={200: ImportDetail}),
     Route("POST", "/api/imports/{id}/retry", imports.retry_import, "retry_import",
           "Start a new run of a finished run's feed, linked by retryOf.", "write", "imports",
-          responses={202: RunsAccepted}, conflicts=True),
+          responses={202: RunsAccepted}, conflicts=True, needs_queue=True),
     Route("POST", "/api/imports/{id}/cancel", imports.cancel_import, "cancel_import",
           "Stop a queued or running run; it ends cancelled with what it stored.", "write",
           "imports", responses={200: ImportLog}, conflicts=True),
@@ -112,7 +113,7 @@ ROUTES: tuple[Route, ...] = (
           responses={204: None}, conflicts=True),
     Route("GET", "/api/queue", queue.queue_status, "queue_status",
           "Queued, running, deferred and recently failed tasks by kind.", "read", "queue",
-          responses={200: QueueOut}),
+          responses={200: QueueOut}, needs_queue=True),
     Route("GET", "/api/events", events.stream_events, "events",
           "Run events as Server-Sent Events; resumes from Last-Event-ID.", "read", "events",
           responses={200: "text/event-stream"}),
