@@ -82,6 +82,7 @@ class MongomockAsyncCollection:
         "delete_one",
         "delete_many",
         "count_documents",
+        "estimated_document_count",
     )
 
     def __init__(self, collection: Any) -> None:

@@ -228,6 +228,16 @@ class Store(Protocol):
 
     async def list_runs(self, query: RunQuery) -> Page[ImportRun]: ...
 
+    async def runs_version(self) -> str:
+        """A cheap, index-backed value that changes whenever an import log is created, written
+        or deleted (conditional GETs): the number of runs, the newest `created_at`, and every
+        field of every run in flight. A final run is never written again, only pruned. Jobs are
+        written only in steps that also write their run in flight, so it covers jobs too."""
+
+    async def run_version(self, run_id: str) -> str | None:
+        """A value that changes whenever that run changes (its stored fields, without reading
+        its failures, which only grow with `batches_done`); None when the run is unknown."""
+
     async def mark_run_running(self, run_id: str) -> ImportRun | None:
         """queued → running (sets started_at once, counts an attempt). A run already running stays
         running (a redelivered fetch task). Returns None if the run is final or unknown."""

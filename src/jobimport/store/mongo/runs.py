@@ -314,3 +314,21 @@ async def prune(
         pruned += deleted
         if not deleted:  # another process prunes the same runs: it finishes the job
             return pruned
+
+
+async def runs_version(runs: Collection) -> str:
+    """Store.runs_version: the count, the newest created_at (index runs_by_created) and the runs
+    in flight (partial index stale_runs), without their embedded failures. The count is the
+    collection's metadata, O(1): after an unclean shutdown it may be off, but every insert and
+    delete still moves it, which is all a version needs."""
+    count = await runs.estimated_document_count()
+    newest = await runs.find_one({}, {"created_at": 1}, sort=[("created_at", DESCENDING)])
+    flying = runs.find({"in_flight": True}, {"failures": 0}).sort("_id", 1)
+    docs = [doc async for doc in flying]
+    return repr((count, None if newest is None else newest.get("created_at"), docs))
+
+
+async def run_version(runs: Collection, run_id: str) -> str | None:
+    """Store.run_version: the run's document without its failures, which grow with its counts."""
+    doc = await runs.find_one({"_id": run_id}, {"failures": 0})
+    return None if doc is None else repr(doc)

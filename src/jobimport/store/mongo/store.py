@@ -69,6 +69,8 @@ from jobimport.store.mongo.runs import (
     mark_running,
     mark_staged,
     prune,
+    run_version,
+    runs_version,
     stale_filter,
     start_or_get,
 )
@@ -196,6 +198,14 @@ class MongoStore:
         where, order = run_filter(query), run_sort(query)
         docs, total = await find_page(self._runs, where, order, query.limit, query.offset)
         return Page([run_from_doc(doc) for doc in docs], total)
+
+    @translate_errors
+    async def runs_version(self) -> str:
+        return await runs_version(self._runs)
+
+    @translate_errors
+    async def run_version(self, run_id: str) -> str | None:
+        return await run_version(self._runs, run_id)
 
     @translate_errors
     async def mark_run_running(self, run_id: str) -> ImportRun | None:

@@ -221,3 +221,17 @@ def stale_runs(conn: Conn, idle_since: datetime) -> list[ImportRun]:
         (q.ts(idle_since),),
     ).fetchall()
     return runs_from_rows(conn, rows)
+
+
+def runs_version(conn: Conn) -> str:
+    """Store.runs_version: count(*) and max(created_at) from indexes, the rows in flight from
+    the partial index on them."""
+    count, newest = conn.execute("SELECT count(*), max(created_at) FROM import_logs").fetchone()
+    flying = conn.execute(f"SELECT * FROM import_logs WHERE {IN_FLIGHT_SQL} ORDER BY id")
+    return repr((count, newest, [tuple(row) for row in flying.fetchall()]))
+
+
+def run_version(conn: Conn, run_id: str) -> str | None:
+    """Store.run_version: the run's row; its failures (another table) only grow with it."""
+    row = conn.execute("SELECT * FROM import_logs WHERE id = ?", (run_id,)).fetchone()
+    return None if row is None else repr(tuple(row))

@@ -249,6 +249,12 @@ class SqliteStore:
 
         return await self._read(go)
 
+    async def runs_version(self) -> str:
+        return await self._read(runs.runs_version)
+
+    async def run_version(self, run_id: str) -> str | None:
+        return await self._read(lambda conn: runs.run_version(conn, run_id))
+
     async def mark_run_running(self, run_id: str) -> ImportRun | None:
         return await self._write(lambda conn: runs.mark_running(conn, run_id, self._clock()))
 

@@ -29,7 +29,7 @@ from jobimport.web.api.schemas import (
     RunsAccepted,
 )
 from jobimport.web.errors import ApiError, bad_parameter, not_found, queue_unavailable
-from jobimport.web.respond import json_model
+from jobimport.web.respond import entity_tag, json_model, not_modified
 from jobimport.wire import ImportLog, ImportSummary
 
 RUN_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -72,26 +72,40 @@ async def list_imports(request: web.Request) -> web.Response:
         created_before=params.until,
         **page.window(IMPORT_SORTS[params.sort], params.order),
     )
-    result = await request.app[keys.STORE].list_runs(query)
+    store = request.app[keys.STORE]
+    # The version is read before the page: a write in between makes the tag older than the
+    # body, never newer, so the next poll fetches again instead of keeping a stale body.
+    etag = entity_tag(request, await store.runs_version())
+    if (unchanged := not_modified(request, etag)) is not None:
+        return unchanged
+    result = await store.list_runs(query)
     body = ImportPage(
         items=[summary(run) for run in result.items],
         total=result.total,
         next=page.next_after(result),
     )
-    return json_model(body)
+    return json_model(body, etag=etag)
 
 
 async def get_import(request: web.Request) -> web.Response:
     """GET /api/imports/{id}: one import log, its failures paged, its batch progress."""
     params = parse_query(request, FailureQuery)
-    run = await _run(request)
+    run_id = request.match_info["id"]
+    store = request.app[keys.STORE]
+    version = await store.run_version(run_id) if RUN_ID.match(run_id) else None
+    if version is None:
+        raise not_found("import", run_id)
     page = paging(
         params.failuresLimit,
         params.failuresCursor,
         params.failuresPage,
-        query_key({"run": run.id}),
+        query_key({"run": run_id}),
         names=("failuresCursor", "failuresPage"),
     )
+    etag = entity_tag(request, version)
+    if (unchanged := not_modified(request, etag)) is not None:
+        return unchanged
+    run = await _run(request)
     failures = full_log(run).failures
     shown = failures[page.offset : page.offset + page.limit]
     percent = None
@@ -108,7 +122,7 @@ async def get_import(request: web.Request) -> web.Response:
             batchesTotal=run.batches_total, batchesDone=run.batches_done, percent=percent
         ),
     )
-    return json_model(detail)
+    return json_model(detail, etag=etag)
 
 
 async def recent_logs(request: web.Request) -> web.Response:

@@ -12,7 +12,7 @@ from jobimport.web import keys
 from jobimport.web.api.params import listing_paging, parse_query
 from jobimport.web.api.schemas import JobListQuery, JobPage, NoQuery
 from jobimport.web.errors import not_found
-from jobimport.web.respond import json_model
+from jobimport.web.respond import entity_tag, json_model, not_modified
 from jobimport.wire import JobDetail, JobOut
 
 JOB_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -62,13 +62,19 @@ async def list_jobs(request: web.Request) -> web.Response:
         updated_since=params.updatedSince,
         **page.window(JOB_SORTS[params.sort], params.order),
     )
-    result = await request.app[keys.STORE].list_jobs(query)
+    store = request.app[keys.STORE]
+    # Jobs are written only in steps that also write their run in flight (Store.runs_version),
+    # and the version is read first, so a write in between only makes the tag older.
+    etag = entity_tag(request, await store.runs_version())
+    if (unchanged := not_modified(request, etag)) is not None:
+        return unchanged
+    result = await store.list_jobs(query)
     body = JobPage(
         items=[JobOut.of(r.job, **stored_fields(r)) for r in result.items],
         total=result.total,
         next=page.next_after(result),
     )
-    return json_model(body)
+    return json_model(body, etag=etag)
 
 
 async def get_job(request: web.Request) -> web.Response:
