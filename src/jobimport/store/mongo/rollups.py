@@ -109,9 +109,10 @@ async def add_run(hours: Collection, runs: Collection, doc: Doc, *, state: str =
 
 async def heal(
     hours: Collection, runs: Collection, now: datetime, children: list[Collection]
-) -> None:
+) -> int:
     """Finish the rollup steps of runs whose closer or pruner stopped half-way (HEAL_AFTER
-    ago); `children`: the collections whose rows go with a pruned run."""
+    ago); `children`: the collections whose rows go with a pruned run. Returns the number of
+    runs such a prune deleted now."""
     stale = {"rollup": "pending", "finished_at": {"$lt": now - HEAL_AFTER}}
     async for found in runs.find(stale, {"_id": 1}):
         claimed = await runs.find_one_and_update(
@@ -119,9 +120,11 @@ async def heal(
         )
         if claimed is not None:
             await add_run(hours, runs, claimed, state="healing")
-    marked = {"prune_at": {"$lt": now - HEAL_AFTER}}
+    marked = {"prune": {"$exists": True}, "prune_at": {"$lt": now - HEAL_AFTER}}
+    deleted = 0
     for token in {d["prune"] async for d in runs.find(marked, {"prune": 1})}:
-        await finish_prune(hours, runs, token, children)
+        deleted += await finish_prune(hours, runs, token, children)
+    return deleted
 
 
 async def mark_prune(runs: Collection, where: Doc, ids: list[str], now: datetime) -> str:

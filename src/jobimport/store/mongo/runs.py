@@ -314,7 +314,7 @@ async def prune(
     hours' rollups, deleted with their batch results and staged batches (rollups.finish_prune),
     so an interrupted prune is finished by the next one (rollups.heal). Runs whose rollup step
     is under way wait for it."""
-    await rollups.heal(hours, runs, now, [results, staged])
+    pruned = await rollups.heal(hours, runs, now, [results, staged])
     bound = ms_ceil(finished_before)
     where: Doc = {
         "in_flight": {"$exists": False},
@@ -325,7 +325,6 @@ async def prune(
         ],
     }
     candidates = {**where, "prune": {"$exists": False}, "rollup": {"$exists": False}}
-    pruned = 0
     while True:
         ids = [d["_id"] async for d in runs.find(candidates, {"_id": 1}).limit(PRUNE_CHUNK)]
         if not ids:
