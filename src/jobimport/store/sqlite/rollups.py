@@ -38,6 +38,18 @@ def add_run(conn: Conn, run_id: str) -> None:
     )
 
 
+def rebuild(conn: Conn) -> None:
+    """Recompute every rollup from the stored runs: for rows written around the store (the
+    benchmark's bulk fixture), never needed by the store itself."""
+    sums = ", ".join(f"sum({c})" for c in SUMS)
+    conn.execute("DELETE FROM run_hours")
+    conn.execute(
+        f"INSERT INTO run_hours (hour, status, runs, with_failures, {', '.join(SUMS)})"
+        f" SELECT {HOUR_SQL}, status, count(*), sum({WITH_FAILURES_SQL}), {sums}"
+        f" FROM import_logs WHERE NOT ({IN_FLIGHT_SQL}) GROUP BY 1, 2"
+    )
+
+
 def remove_pruned(conn: Conn, where: str, params: tuple[Any, ...]) -> None:
     """Take the final runs matching `where` (about to be deleted) out of their rollups."""
     sums = ", ".join(f"sum({c}) AS {c}" for c in SUMS)
