@@ -20,6 +20,7 @@ MAIN: tuple[tuple[str, str], ...] = (
     ("api_p99_ms", "`GET /api/imports` p99, 100k logs"),
     ("api_p99_ms_during_import", "`GET /api/imports` p99 during an import"),
     ("sse_p99_ms", "SSE delivery p99, 1,000 clients, during an import"),
+    ("history_page_p99_ms", "Admin history page (`GET /`) p99, 1,000,000 runs"),
 )
 
 

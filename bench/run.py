@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import e2e, parsers, service, sse
+from bench import e2e, history, parsers, service, sse
 from bench.feedserver import feed_url
 from bench.generate import DATA_DIR, ensure_feed
 from bench.machine import load_average, machine_info
@@ -47,6 +47,9 @@ class Config:
     sse_feed: int
     sse_runs: int
     profile_feed: int
+    history_runs: int = 1_000_000
+    history_requests: int = 100
+    history_windows: int = 3
     max_requests: int = 200_000
 
 
@@ -61,7 +64,8 @@ QUICK = Config(
     mode="quick", sizes=(1_000, 10_000), parse_main=1_000, parse_runs=1, parse_extra=(),
     e2e_runs={1_000: 1, 10_000: 1}, api_logs=100_000, api_clients=4, api_windows=1,
     api_window_s=3.0, import_feed=10_000, import_window_max_s=60.0, sse_clients=100,
-    sse_feed=1_000, sse_runs=1, profile_feed=10_000,
+    sse_feed=1_000, sse_runs=1, profile_feed=10_000, history_runs=100_000, history_requests=50,
+    history_windows=1,
 )  # fmt: skip
 
 
@@ -167,6 +171,25 @@ def bench_service(run: Run, paths: dict[int, Path]) -> None:
             _sse_figures(run, fans)
 
 
+def bench_history(run: Run, paths: dict[int, Path]) -> None:
+    """history_page_p99_ms: GET / with `history_runs` runs in the store (bench/history.py)."""
+    cfg = run.config
+    db = run.logs / "history.db"
+    db.unlink(missing_ok=True)
+    took = history.prepare(db, cfg.history_runs)
+    run.extra["history_store_fill_s"] = round(took, 2)
+    print(f"  {cfg.history_runs} runs inserted in {took:.1f} s", flush=True)
+    with service.service(db, [], run.logs) as api:
+        asyncio.run(history.page_load(api, 5))  # warm
+        loads = []
+        for n in range(cfg.history_windows):
+            load = asyncio.run(history.page_load(api, cfg.history_requests))
+            print(f"  history page window {n + 1}: {load.summary()}", flush=True)
+            loads.append(load)
+    note = f"GET / one after another, {cfg.history_runs} runs in the store (10,000 feeds, hourly)"
+    run.figures += _windows("history_page_p99_ms", loads, note, 100.0)
+
+
 def _sse_figures(run: Run, fans: list[sse.Fanout]) -> None:
     cfg = run.config
     if any(not fan.latencies_ms for fan in fans):
@@ -217,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     run.section("generate feeds", generate)
     if len(paths) == len(cfg.sizes):
         for name, body in (("parse + normalize", bench_parse), ("end-to-end import", bench_e2e),
-                           ("API and SSE", bench_service), ("profile", bench_profile)):  # fmt: skip
+                           ("API and SSE", bench_service), ("history page", bench_history),
+                           ("profile", bench_profile)):  # fmt: skip
             run.section(name, lambda body=body: body(run, paths))  # type: ignore[misc]
     results: dict[str, Any] = {
         "mode": cfg.mode,

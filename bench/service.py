@@ -38,7 +38,7 @@ FAR_FUTURE = datetime(2999, 1, 1, tzinfo=UTC)
 async def _prepare(db: Path, feeds: list[str], logs: int) -> None:
     from jobimport.models import FeedState, FetchInfo
     from jobimport.store import codec
-    from jobimport.store.sqlite import SqliteStore
+    from jobimport.store.sqlite import SqliteStore, rollups
     from jobimport.store.sqlite import queries as q
 
     store = SqliteStore(db)
@@ -90,6 +90,7 @@ async def _prepare(db: Path, feeds: list[str], logs: int) -> None:
             " VALUES (?, ?, ?, ?, ?)",
             failures,
         )
+        rollups.rebuild(conn)  # rows written around the store: its per-hour rollups, as its steps
         conn.execute("COMMIT")
         conn.execute("ANALYZE")
     finally:

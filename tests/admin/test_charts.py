@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from jobimport.models import ImportRun, RunCounts, RunStatus
+from jobimport.store.base import HourTotals
 from jobimport.web.admin.charts import (
     hourly_buckets,
     hourly_chart,
@@ -24,14 +25,17 @@ def run(created: datetime, status: RunStatus = RunStatus.SUCCEEDED, **counts: in
     )  # fmt: skip
 
 
-def test_runs_count_in_the_hour_they_were_created_within_the_window() -> None:
-    runs = [
-        run(NOW, new=3, updated=1),
-        run(NOW.replace(minute=0), new=2, failed=4),  # same hour, first second
-        run(NOW - timedelta(hours=1), new=5),
-        run(NOW - timedelta(hours=3), new=100),  # outside a 3-hour window
+def totals(start: datetime, runs: int = 1, **counts: int) -> HourTotals:
+    return HourTotals(start.replace(minute=0), runs, RunCounts(**counts))
+
+
+def test_the_store_hours_fill_the_window_and_hours_without_runs_are_zero() -> None:
+    hours = [
+        totals(NOW - timedelta(hours=3), new=100),  # outside a 3-hour window
+        totals(NOW - timedelta(hours=1), new=5),
+        totals(NOW, 2, new=5, updated=1, failed=4),
     ]
-    buckets = hourly_buckets(runs, NOW, hours=3)
+    buckets = hourly_buckets(hours, NOW, hours=3)
     assert [b.start.hour for b in buckets] == [7, 8, 9]
     assert [(b.new, b.updated, b.failed, b.runs) for b in buckets] == [
         (0, 0, 0, 0), (5, 0, 0, 1), (5, 1, 4, 2),
@@ -47,7 +51,7 @@ def test_nice_top(value: int, expected: tuple[int, int]) -> None:
 
 
 def test_bars_stack_new_updated_failed_bottom_up_in_proportion() -> None:
-    buckets = hourly_buckets([run(NOW, new=30, updated=10, failed=0)], NOW, hours=2)
+    buckets = hourly_buckets([totals(NOW, new=30, updated=10, failed=0)], NOW, hours=2)
     chart = hourly_chart(buckets, href=lambda b: f"/?hour={b.start.hour}", width=200, height=100)
     empty, full = chart.bars
     assert (empty.segments, empty.href) == ((), None)  # nothing ran: no link

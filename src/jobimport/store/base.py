@@ -19,6 +19,10 @@ Contract (tested by tests/store/test_contract*.py against every backend):
   listed again is `active` again (expired_at cleared) and its link's misses start over.
   Expiry is done once per run, in the step that closes it (or, where a backend cannot do it in
   that step, idempotently right after it).
+- Rollups (store/rollups.py): `count_runs_by_status`, `sum_run_counts`, `hourly_totals` and
+  `Page.total` of `list_runs` always equal counting the stored runs by hand; each backend keeps
+  per-hour rollups of final runs, changed in the step that makes a run final and the one that
+  prunes it, and adds the runs in flight live.
 - A cancelled run (`cancel_run`) is final: later batch steps change nothing and return
   `first_time=False`; staging and `mark_run_staged` leave it as it is.
 """
@@ -43,7 +47,7 @@ from jobimport.models import (
     StagedEntry,
 )
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 """Bumped with every change to the stored shape; each backend migrates forward at open()."""
 
 T = TypeVar("T")
@@ -55,6 +59,15 @@ class Page(Generic[T]):
 
     items: list[T]
     total: int
+
+
+@dataclass(frozen=True, slots=True)
+class HourTotals:
+    """The runs created in one hour (UTC; `hour` is its start): how many, and their items."""
+
+    hour: datetime
+    runs: int
+    counts: RunCounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,3 +343,8 @@ class Store(Protocol):
 
     async def sum_run_counts(self) -> RunCounts:
         """The counts of every import log in the store, added up."""
+
+    async def hourly_totals(self, since: datetime, until: datetime) -> list[HourTotals]:
+        """Per hour (UTC) from the hour of `since` up to `until` (exclusive), the runs created in
+        it and their counts added up, final runs and runs in flight alike; hours without runs
+        are left out; oldest first. Read from per-hour rollups, never run by run."""

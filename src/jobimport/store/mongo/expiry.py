@@ -36,10 +36,12 @@ CHUNK = 500
 
 @dataclass(frozen=True, slots=True)
 class Expiry:
-    """What a closing run needs to sweep: the jobs collection and EXPIRE_AFTER_RUNS."""
+    """What a closing run needs beside its own document: the jobs collection and
+    EXPIRE_AFTER_RUNS to sweep, and the rollups (`run_hours`) to enter."""
 
     jobs: Collection
     after: int
+    hours: Collection
 
 
 def listed_fields(feed_url: str, run_id: str, fingerprint: str | None = None) -> tuple[Doc, Doc]:

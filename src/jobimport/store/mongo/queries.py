@@ -13,7 +13,7 @@ from typing import Any
 
 from jobimport.models import JobStatus, RunStatus
 from jobimport.store.base import JOB_SORTS, JobQuery, RunQuery
-from jobimport.store.mongo.docs import COUNT_FIELDS, Doc
+from jobimport.store.mongo.docs import Doc
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +57,21 @@ def check_paging(limit: int, offset: int) -> None:
         raise ValueError("limit and offset must not be negative")
 
 
+async def find_docs(
+    coll: Any, where: Doc, order: list[tuple[str, int]], limit: int, offset: int
+) -> list[Doc]:
+    """One page of a listing (sorted, skipped, limited)."""
+    check_paging(limit, offset)
+    if not limit:
+        return []
+    return list(await coll.find(where).sort(order).skip(offset).limit(limit).to_list(None))
+
+
 async def find_page(
     coll: Any, where: Doc, order: list[tuple[str, int]], limit: int, offset: int
 ) -> tuple[list[Doc], int]:
-    """One page of a listing (sorted, skipped, limited) and the number of all matches."""
-    check_paging(limit, offset)
-    docs = (
-        await coll.find(where).sort(order).skip(offset).limit(limit).to_list(None) if limit else []
-    )
+    """One page of a listing and the number of all matches."""
+    docs = await find_docs(coll, where, order, limit, offset)
     return docs, await coll.count_documents(where)
 
 
@@ -154,13 +161,6 @@ def job_sort(query: JobQuery) -> list[tuple[str, int]]:
     if query.sort not in JOB_SORTS:
         raise ValueError(f"unknown sort {query.sort!r}; use one of {', '.join(JOB_SORTS)}")
     return [(query.sort, DESC if query.descending else ASC), ("position", ASC), ("_id", ASC)]
-
-
-# What /metrics reads: runs per status, and every run's counts added up.
-RUNS_BY_STATUS: list[Doc] = [{"$group": {"_id": "$status", "n": {"$sum": 1}}}]
-SUM_RUN_COUNTS: list[Doc] = [
-    {"$group": {"_id": None, **{f: {"$sum": f"$counts.{f}"} for f in COUNT_FIELDS}}}
-]
 
 
 def _and(conditions: list[Doc]) -> Doc:

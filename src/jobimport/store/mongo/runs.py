@@ -23,6 +23,7 @@ from jobimport.models import (
     reads_whole_document,
 )
 from jobimport.store import codec
+from jobimport.store.mongo import rollups
 from jobimport.store.mongo.docs import (
     Doc,
     counts_from_doc,
@@ -205,12 +206,16 @@ async def close_run(
     respects), then sweeps (idempotent), then closes with the number it expired. Sweeping while
     the run is still in flight keeps the feed's next run from starting meanwhile; the claim keeps
     a cancelled run from expiring anything. A closer that dies after its claim leaves the run in
-    flight, to be closed by the next delivery that finds every batch done."""
+    flight, to be closed by the next delivery that finds every batch done.
+
+    The closing update also marks the run for its hour's rollup, which the winner then enters
+    (rollups.add_run)."""
     fields = {
         "status": status.value,
         "finished_at": now,
         "duration_ms": duration_ms(doc.get("started_at"), now),  # stored so listings sort by it
         "updated_at": now,
+        "rollup": "pending",
         **(also or {}),
     }
     where = {"_id": doc["_id"], "in_flight": True, **when}
@@ -223,9 +228,12 @@ async def close_run(
         fields["counts.expired"] = await sweep(
             expiry, doc["_id"], doc["feed_url"], not_modified=not_modified, now=now
         )
-    return await runs.find_one_and_update(
+    closed = await runs.find_one_and_update(
         where, {"$set": fields, "$unset": {"in_flight": "", "closing": ""}}, return_document=AFTER
     )
+    if closed is not None:
+        await rollups.add_run(expiry.hours, runs, closed)
+    return closed
 
 
 async def close_early(
@@ -258,9 +266,12 @@ async def run_doc(runs: AsyncCollection[Doc], run_id: str) -> Doc:
 PRUNE_CHUNK = 500
 
 
-async def cancel(runs: Collection, staged: Collection, run_id: str, now: datetime) -> Doc | None:
+async def cancel(
+    runs: Collection, staged: Collection, hours: Collection, run_id: str, now: datetime
+) -> Doc | None:
     """Store.cancel_run: one conditional update of a queued or running run that no one is
-    closing; then its staged batches go. None when the run is unknown, final or closing."""
+    closing; then it enters its hour's rollup and its staged batches go. None when the run is
+    unknown, final or closing."""
     for _ in range(3):  # another write (mark_run_running) may land between our read and update
         doc = await runs.find_one({"_id": run_id})
         if doc is None or not doc.get("in_flight") or doc.get("closing"):
@@ -278,22 +289,32 @@ async def cancel(runs: Collection, staged: Collection, run_id: str, now: datetim
                     "finished_at": now,
                     "duration_ms": duration_ms(doc.get("started_at"), now),
                     "updated_at": now,
+                    "rollup": "pending",
                 },
                 "$unset": {"in_flight": ""},
             },
             return_document=AFTER,
         )
         if closed is not None:
+            await rollups.add_run(hours, runs, closed)
             await staged.delete_many({"run_id": run_id})
             return closed
     return None
 
 
 async def prune(
-    runs: Collection, results: Collection, staged: Collection, finished_before: datetime
+    runs: Collection,
+    results: Collection,
+    staged: Collection,
+    hours: Collection,
+    finished_before: datetime,
+    now: datetime,
 ) -> int:
-    """Store.prune_runs, a chunk of runs at a time: their batch results and staged batches
-    first, the runs last, so an interrupted prune leaves runs to be pruned next time."""
+    """Store.prune_runs, a chunk of runs at a time: marked with a token, taken out of their
+    hours' rollups, deleted with their batch results and staged batches (rollups.finish_prune),
+    so an interrupted prune is finished by the next one (rollups.heal). Runs whose rollup step
+    is under way wait for it."""
+    pruned = await rollups.heal(hours, runs, now, [results, staged])
     bound = ms_ceil(finished_before)
     where: Doc = {
         "in_flight": {"$exists": False},
@@ -303,16 +324,15 @@ async def prune(
             {"finished_at": None, "created_at": {"$lt": bound}},
         ],
     }
-    pruned = 0
+    candidates = {**where, "prune": {"$exists": False}, "rollup": {"$exists": False}}
     while True:
-        ids = [d["_id"] async for d in runs.find(where, {"_id": 1}).limit(PRUNE_CHUNK)]
+        ids = [d["_id"] async for d in runs.find(candidates, {"_id": 1}).limit(PRUNE_CHUNK)]
         if not ids:
             return pruned
-        await results.delete_many({"run_id": {"$in": ids}})
-        await staged.delete_many({"run_id": {"$in": ids}})
-        deleted = (await runs.delete_many({"_id": {"$in": ids}, **where})).deleted_count
+        token = await rollups.mark_prune(runs, where, ids, now)
+        deleted = await rollups.finish_prune(hours, runs, token, [results, staged])
         pruned += deleted
-        if not deleted:  # another process prunes the same runs: it finishes the job
+        if not deleted:  # another process marked the same runs: it finishes the job
             return pruned
 
 

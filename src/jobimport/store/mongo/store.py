@@ -33,6 +33,7 @@ from jobimport.models import (
 from jobimport.store import codec
 from jobimport.store.base import (
     ApplyOutcome,
+    HourTotals,
     JobQuery,
     JobRecord,
     Page,
@@ -40,12 +41,11 @@ from jobimport.store.base import (
     Store,
     check_feed_changes,
 )
-from jobimport.store.mongo import feeds, staging
+from jobimport.store.mongo import feeds, rollups, staging
 from jobimport.store.mongo.batches import MakeResult, apply_jobs, lost_result, settle_batch
 from jobimport.store.mongo.docs import (
     Doc,
     batch_result_from_doc,
-    counts_from_doc,
     database_name,
     job_record_from_doc,
     run_from_doc,
@@ -55,8 +55,7 @@ from jobimport.store.mongo.errors import translate_errors
 from jobimport.store.mongo.expiry import Expiry
 from jobimport.store.mongo.jobs import Stamp, link_fingerprints
 from jobimport.store.mongo.queries import (
-    RUNS_BY_STATUS,
-    SUM_RUN_COUNTS,
+    find_docs,
     find_page,
     job_filter,
     job_sort,
@@ -185,7 +184,7 @@ class MongoStore:
 
     @translate_errors
     async def cancel_run(self, run_id: str) -> ImportRun | None:
-        doc = await cancel(self._runs, self._staged, run_id, self._now())
+        doc = await cancel(self._runs, self._staged, self._hours, run_id, self._now())
         return None if doc is None else run_from_doc(doc)
 
     @translate_errors
@@ -196,7 +195,8 @@ class MongoStore:
     @translate_errors
     async def list_runs(self, query: RunQuery) -> Page[ImportRun]:
         where, order = run_filter(query), run_sort(query)
-        docs, total = await find_page(self._runs, where, order, query.limit, query.offset)
+        docs = await find_docs(self._runs, where, order, query.limit, query.offset)
+        total = await rollups.total(self._hours, self._runs, query)
         return Page([run_from_doc(doc) for doc in docs], total)
 
     @translate_errors
@@ -324,7 +324,9 @@ class MongoStore:
 
     @translate_errors
     async def prune_runs(self, finished_before: datetime) -> int:
-        return await prune(self._runs, self._results, self._staged, finished_before)
+        return await prune(
+            self._runs, self._results, self._staged, self._hours, finished_before, self._now()
+        )
 
     # jobs
 
@@ -347,12 +349,15 @@ class MongoStore:
 
     @translate_errors
     async def count_runs_by_status(self) -> dict[str, int]:
-        return {d["_id"]: d["n"] async for d in await self._runs.aggregate(RUNS_BY_STATUS)}
+        return await rollups.by_status(self._hours, self._runs)
 
     @translate_errors
     async def sum_run_counts(self) -> RunCounts:
-        docs = [doc async for doc in await self._runs.aggregate(SUM_RUN_COUNTS)]
-        return counts_from_doc(docs[0]) if docs else RunCounts()
+        return await rollups.sums(self._hours, self._runs)
+
+    @translate_errors
+    async def hourly_totals(self, since: datetime, until: datetime) -> list[HourTotals]:
+        return await rollups.hourly(self._hours, self._runs, since, until)
 
     # plumbing
 
@@ -366,7 +371,7 @@ class MongoStore:
 
     @property
     def _expiry(self) -> Expiry:
-        return Expiry(self._jobs, self._expire_after_runs)
+        return Expiry(self._jobs, self._expire_after_runs, self._hours)
 
     @property
     def _feeds(self) -> AsyncCollection[Doc]:
@@ -387,6 +392,10 @@ class MongoStore:
     @property
     def _staged(self) -> AsyncCollection[Doc]:
         return self._coll("staged_batches")
+
+    @property
+    def _hours(self) -> AsyncCollection[Doc]:
+        return self._coll("run_hours")
 
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from jobimport.models import (
     new_run_id,
 )
 from jobimport.store import codec
-from jobimport.store.sqlite import expiry
+from jobimport.store.sqlite import expiry, rollups
 from jobimport.store.sqlite import queries as q
 
 Conn = sqlite3.Connection
@@ -59,8 +59,9 @@ def close_run(
     expire_after_runs: int,
     error: FeedErrorInfo | None,
 ) -> None:
-    """Make the run final with `status` (its error as stored: `error`), and expire jobs in the
-    same transaction when the run read the whole document."""
+    """Make the run final with `status` (its error as stored: `error`), expire jobs in the same
+    transaction when the run read the whole document, and add the run to its hour's rollup.
+    Every way a run becomes final comes through here, once: its callers check it is in flight."""
     stamp = q.ts(now)
     assert stamp is not None
     expired = expiry.on_close(conn, run, status, error, stamp, expire_after_runs)
@@ -72,6 +73,7 @@ def close_run(
         " expired = ? WHERE id = ?",
         (status.value, stamp, duration, stamp, expired, run.id),
     )
+    rollups.add_run(conn, run.id)
 
 
 def maybe_close(conn: Conn, run_id: str, now: datetime, expire_after_runs: int) -> ImportRun:
@@ -192,14 +194,14 @@ def cancel(conn: Conn, run_id: str, now: datetime) -> ImportRun | None:
 
 def prune(conn: Conn, finished_before: datetime) -> int:
     """Store.prune_runs. Failures, batch results and staged batches go with their run (ON DELETE
-    CASCADE); jobs, job links and feeds only name run ids and stay."""
+    CASCADE); jobs, job links and feeds only name run ids and stay. The runs leave their hours'
+    rollups in the same transaction."""
     cutoff = q.ts(finished_before)
-    cursor = conn.execute(
-        f"DELETE FROM import_logs WHERE NOT ({IN_FLIGHT_SQL})"
-        " AND (finished_at < ? OR (finished_at IS NULL AND created_at < ?))",
-        (cutoff, cutoff),
+    where = (
+        f"NOT ({IN_FLIGHT_SQL}) AND (finished_at < ? OR (finished_at IS NULL AND created_at < ?))"
     )
-    return cursor.rowcount
+    rollups.remove_pruned(conn, where, (cutoff, cutoff))
+    return conn.execute(f"DELETE FROM import_logs WHERE {where}", (cutoff, cutoff)).rowcount
 
 
 def note_requeue(conn: Conn, run_id: str, now: datetime) -> ImportRun | None:

@@ -227,7 +227,38 @@ _V6: tuple[Step, ...] = ("ALTER TABLE feeds ADD COLUMN pause_note TEXT",)
 # v7: what the feed said of a job when it last listed it (models.SeenItem), per link.
 _V7: tuple[Step, ...] = ("ALTER TABLE job_feeds ADD COLUMN fingerprint TEXT",)
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# v8: per-hour rollups of final runs (store/rollups.py), so the history chart, the counters and
+# the listings' totals never count 20 million runs. Built here from the final runs already stored;
+# from then on close_run adds a run to its hour and prune_runs takes it out (sqlite/rollups.py).
+_V8: tuple[Step, ...] = (
+    """
+    CREATE TABLE run_hours (
+        hour TEXT NOT NULL,
+        status TEXT NOT NULL,
+        runs INTEGER NOT NULL DEFAULT 0,
+        with_failures INTEGER NOT NULL DEFAULT 0,
+        fetched INTEGER NOT NULL DEFAULT 0,
+        new INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL DEFAULT 0,
+        unchanged INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        expired INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (hour, status)
+    ) WITHOUT ROWID
+    """,
+    # created_at is fixed-width ISO text: its first 13 characters are the hour.
+    f"""
+    INSERT INTO run_hours (hour, status, runs, with_failures, fetched, new, updated, unchanged,
+        failed, expired)
+    SELECT substr(created_at, 1, 13) || ':00:00.000000+00:00', status, count(*),
+        sum(failed > 0 OR error IS NOT NULL), sum(fetched), sum(new), sum(updated),
+        sum(unchanged), sum(failed), sum(expired)
+    FROM import_logs WHERE status NOT IN {_IN_FLIGHT}
+    GROUP BY 1, 2
+    """,
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 
 if len(MIGRATIONS) != SCHEMA_VERSION:  # pragma: no cover - caught by any test run
     raise RuntimeError("schema.MIGRATIONS does not match base.SCHEMA_VERSION")

@@ -31,6 +31,7 @@ from jobimport.models import (
 )
 from jobimport.store.base import (
     ApplyOutcome,
+    HourTotals,
     JobQuery,
     JobRecord,
     Page,
@@ -38,7 +39,7 @@ from jobimport.store.base import (
     Store,
     check_feed_changes,
 )
-from jobimport.store.sqlite import batches, feeds, jobs, runs, staging
+from jobimport.store.sqlite import batches, feeds, jobs, rollups, runs, staging
 from jobimport.store.sqlite import queries as q
 from jobimport.store.sqlite.integrity import cannot_open, quick_check, run_check
 from jobimport.store.sqlite.jobs import job_records
@@ -239,8 +240,7 @@ class SqliteStore:
         where, params, order = q.run_filter(query)
 
         def go(conn: Conn) -> Page[ImportRun]:
-            total = conn.execute(f"SELECT count(*) FROM import_logs WHERE {where}", params)
-            count = total.fetchone()[0]
+            count = rollups.total(conn, query)
             rows = conn.execute(
                 f"SELECT * FROM import_logs WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
                 [*params, query.limit, query.offset],
@@ -379,23 +379,13 @@ class SqliteStore:
     # --- metrics --------------------------------------------------------------------------
 
     async def count_runs_by_status(self) -> dict[str, int]:
-        def go(conn: Conn) -> dict[str, int]:
-            rows = conn.execute("SELECT status, count(*) FROM import_logs GROUP BY status")
-            return {row[0]: row[1] for row in rows}
-
-        return await self._read(go)
+        return await self._read(rollups.by_status)
 
     async def sum_run_counts(self) -> RunCounts:
-        def go(conn: Conn) -> RunCounts:
-            row = conn.execute(
-                "SELECT coalesce(sum(fetched), 0) AS fetched, coalesce(sum(new), 0) AS new,"
-                " coalesce(sum(updated), 0) AS updated, coalesce(sum(unchanged), 0) AS unchanged,"
-                " coalesce(sum(failed), 0) AS failed, coalesce(sum(expired), 0) AS expired"
-                " FROM import_logs"
-            ).fetchone()
-            return q.counts_from_row(row)
+        return await self._read(rollups.sums)
 
-        return await self._read(go)
+    async def hourly_totals(self, since: datetime, until: datetime) -> list[HourTotals]:
+        return await self._read(lambda conn: rollups.hourly(conn, since, until))
 
 
 if TYPE_CHECKING:

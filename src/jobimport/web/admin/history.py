@@ -58,7 +58,7 @@ async def history_page(request: web.Request) -> web.Response:
     current = now(request)
     store = request.app[keys.STORE]
     page = await store.list_runs(view.run_query(current))
-    buckets, truncated = await load_hourly(store, current, CHART_HOURS)
+    buckets = await load_hourly(store, current, CHART_HOURS)
     by_status = await store.count_runs_by_status()
     context: dict[str, Any] = {
         "page": "history",
@@ -76,7 +76,6 @@ async def history_page(request: web.Request) -> web.Response:
         ),
         "buckets": [b for b in buckets if b.runs],
         "bucket_href": bucket_href,
-        "chart_truncated": truncated,
         "chart_hours": CHART_HOURS,
         "overview": Overview(
             runs=sum(by_status.values()),
