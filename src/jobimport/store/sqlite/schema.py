@@ -224,7 +224,10 @@ _V5: tuple[Step, ...] = (
 # v6: why jobimport paused a feed at start (a stored header value or schedule now refused).
 _V6: tuple[Step, ...] = ("ALTER TABLE feeds ADD COLUMN pause_note TEXT",)
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+# v7: list_due_feeds, the tick's keyset pages of due feeds by (next_run_at, url).
+_V7: tuple[Step, ...] = ("CREATE INDEX feeds_due ON feeds (next_run_at, url)",)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 
 if len(MIGRATIONS) != SCHEMA_VERSION:  # pragma: no cover - caught by any test run
     raise RuntimeError("schema.MIGRATIONS does not match base.SCHEMA_VERSION")
