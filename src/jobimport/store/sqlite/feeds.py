@@ -114,19 +114,20 @@ def due(conn: Conn, now: datetime, after: DueCursor | None, limit: int) -> list[
     """Store.list_due_feeds: first the never-run feeds (next_run_at NULL) by url, then the due
     ones by (next_run_at, url); both are ranges of the index feeds_due (next_run_at, url)."""
     rows: list[sqlite3.Row] = []
+    start: tuple[str, str]
     if after is None or after[0] is None:
         rows = conn.execute(
             _DUE + "next_run_at IS NULL AND url > ? ORDER BY next_run_at, url LIMIT ?",
             (_CONFIG, _API, after[1] if after else "", limit),
         ).fetchall()
-        after = ("", "")  # every stored time sorts after the empty string
+        start = ("", "")  # every stored time sorts after the empty string
     else:
-        after = (q.ts(after[0]), after[1])
+        start = (q.ts(after[0]) or "", after[1])
     if len(rows) < limit:
         rows += conn.execute(
             _DUE + "next_run_at <= ? AND (next_run_at, url) > (?, ?)"
             " ORDER BY next_run_at, url LIMIT ?",
-            (_CONFIG, _API, q.ts(now), *after, limit - len(rows)),
+            (_CONFIG, _API, q.ts(now), *start, limit - len(rows)),
         ).fetchall()
     return [feed_from_row(row) for row in rows]
 
