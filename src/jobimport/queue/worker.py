@@ -48,7 +48,8 @@ def build_worker(settings: Settings, tasks: Tasks, tick: Tick | None, pool: Any)
         except DeferTask as later:
             # arq counts a try per delivery (its retry key): give this one back, so waiting
             # for a host slot never uses up MAX_TRIES.
-            await ctx["redis"].decr(retry_key_prefix + ctx["job_id"])
+            with contextlib.suppress(RedisError, OSError):  # at worst this wait costs a try
+                await ctx["redis"].decr(retry_key_prefix + ctx["job_id"])
             raise Retry(defer=later.defer_s) from later
 
     async def batch(ctx: dict[str, Any], run_id: str, n: int) -> None:
