@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import e2e, history, parsers, service, sse
+from bench import e2e, history, parsers, scale, service, sse
 from bench.feedserver import feed_url
 from bench.generate import DATA_DIR, ensure_feed
 from bench.machine import load_average, machine_info
@@ -50,6 +50,7 @@ class Config:
     history_runs: int = 1_000_000
     history_requests: int = 100
     history_windows: int = 3
+    scale_runs: int = 3
     max_requests: int = 200_000
 
 
@@ -65,7 +66,7 @@ QUICK = Config(
     e2e_runs={1_000: 1, 10_000: 1}, api_logs=100_000, api_clients=4, api_windows=1,
     api_window_s=3.0, import_feed=10_000, import_window_max_s=60.0, sse_clients=100,
     sse_feed=1_000, sse_runs=1, profile_feed=10_000, history_runs=100_000, history_requests=50,
-    history_windows=1,
+    history_windows=1, scale_runs=1,
 )  # fmt: skip
 
 
@@ -219,6 +220,11 @@ def bench_profile(run: Run, paths: dict[int, Path]) -> None:
     run.extra["profile"] = result
 
 
+def bench_scale(run: Run, paths: dict[int, Path]) -> None:
+    del paths  # its own feeds and store
+    run.figures += scale.figures(run.config.scale_runs)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="jobimport benchmarks (see bench/REPORT.md)")
     parser.add_argument("--quick", action="store_true", help="small sizes, one run (~1 min)")
@@ -241,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     if len(paths) == len(cfg.sizes):
         for name, body in (("parse + normalize", bench_parse), ("end-to-end import", bench_e2e),
                            ("API and SSE", bench_service), ("history page", bench_history),
-                           ("profile", bench_profile)):  # fmt: skip
+                           ("profile", bench_profile),
+                           ("many feeds, one host", bench_scale)):  # fmt: skip
             run.section(name, lambda body=body: body(run, paths))  # type: ignore[misc]
     results: dict[str, Any] = {
         "mode": cfg.mode,

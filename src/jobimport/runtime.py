@@ -34,6 +34,7 @@ from jobimport.queue.arq_producer import (
     open_arq_pool,
 )
 from jobimport.queue.base import Producer
+from jobimport.queue.hostslots import LEASE_MARGIN_S, HostSlots, LocalHostSlots, RedisHostSlots
 from jobimport.queue.local import LocalQueue, run_every
 from jobimport.queue.names import BATCH, FETCH
 from jobimport.queue.snapshot import QueueSnapshot, snapshot_arq
@@ -70,6 +71,7 @@ class QueueHandle:
 
     producer: Producer
     is_pending: PendingCheck
+    slots: HostSlots
     local: LocalQueue | None = None
     pool: ArqRedis | None = None
     queue_name: str = ""
@@ -295,6 +297,13 @@ async def queue_context(settings: Settings, role: Role) -> AsyncIterator[QueueHa
             yield QueueHandle(
                 producer=ArqProducer(pool, settings.queue_name, settings.redis_timeout_s),
                 is_pending=arq_pending,
+                # Counted in Redis: every worker of the queue shares MAX_PER_HOST per host.
+                slots=RedisHostSlots(
+                    pool,
+                    settings.queue_name,
+                    settings.max_per_host,
+                    lease_ttl_s=settings.job_timeout_s + LEASE_MARGIN_S,
+                ),
                 pool=pool,
                 queue_name=settings.queue_name,
                 timeout_s=settings.redis_timeout_s,
@@ -308,7 +317,12 @@ async def queue_context(settings: Settings, role: Role) -> AsyncIterator[QueueHa
         job_timeout_s=settings.job_timeout_s,
     )
     try:
-        yield QueueHandle(producer=local, is_pending=local.is_pending, local=local)
+        yield QueueHandle(
+            producer=local,
+            is_pending=local.is_pending,
+            slots=LocalHostSlots(settings.max_per_host),
+            local=local,
+        )
     finally:
         await local.close()
 
@@ -322,7 +336,7 @@ def build_services(
     clock: Callable[[], datetime] = utc_now,
 ) -> Services:
     pipeline = Pipeline(settings, store, session, publish=events.publish)
-    tasks = Tasks(settings, pipeline, queue.producer)
+    tasks = Tasks(settings, pipeline, queue.producer, queue.slots)
     scheduler = Scheduler(
         settings, store, pipeline, queue.producer, queue.is_pending, clock, events.publish
     )

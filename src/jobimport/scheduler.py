@@ -23,11 +23,13 @@ from jobimport.queue.dispatch import enqueue_next_step
 from jobimport.queue.names import batch_job_id, fetch_job_id
 from jobimport.reader.headers import check_feed_headers
 from jobimport.settings import Settings
-from jobimport.store.base import Store
+from jobimport.store.base import DueCursor, Store
 
 log = structlog.get_logger(__name__)
 
 PRUNE_EVERY = timedelta(days=1)
+DUE_PAGE = 200
+"""Due feeds read per store query by the tick: it never holds every feed at once."""
 
 
 def unusable_reason(feed: FeedState) -> str | None:
@@ -89,6 +91,7 @@ class Scheduler:
     publish: Publish
     # When this process last pruned (a one-slot list: the dataclass itself stays frozen).
     pruned_at: list[datetime] = field(default_factory=list)
+    due_page: int = DUE_PAGE
 
     async def start_run(
         self,
@@ -118,15 +121,20 @@ class Scheduler:
         prune old import logs once a day."""
         now = self.clock()
         report = TickReport()
-        for feed in await self.store.list_feeds():
-            if feed.paused:
-                continue
-            if feed.next_run_at is None or feed.next_run_at <= now:
-                # The list may be stale by now: a run of this feed that closed since it was read
-                # (a manual one) already did this run's work, and set a later next_run_at.
+        after: DueCursor | None = None
+        while True:
+            # Keyset pages of due feeds (store.list_due_feeds): memory stays flat however many
+            # feeds are registered, and a feed whose run closes meanwhile is not read twice.
+            page = await self.store.list_due_feeds(now, after=after, limit=self.due_page)
+            for feed in page:
+                # The page may be stale by now: a run of this feed that closed since `now` (a
+                # manual one) already did this run's work, and set a later next_run_at.
                 run, created = await self.start_run(feed.url, "cron", unless_closed_since=now)
                 if created:
                     report.started.append(run.id)
+            if len(page) < self.due_page:
+                break
+            after = (page[-1].next_run_at, page[-1].url)
         await self.reconcile(report)
         await self.prune_if_due(now, report)
         return report

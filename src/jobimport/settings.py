@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     max_concurrency: int = Field(
         4, ge=1, le=256, description="Tasks (feeds or batches) processed at once."
     )
+    max_per_host: int = Field(
+        2, ge=1, le=256, description="Fetches at once against one feed host, across workers."
+    )
     fetch_connect_timeout_s: float = Field(
         10.0, gt=0, description="Seconds to resolve and connect to a feed's server."
     )

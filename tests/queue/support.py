@@ -18,6 +18,7 @@ from jobimport.models import ImportRun, utc_now
 from jobimport.pipeline import Pipeline
 from jobimport.queue.arq_producer import ArqProducer, arq_job_pending, create_arq_pool
 from jobimport.queue.base import Producer
+from jobimport.queue.hostslots import RedisHostSlots
 from jobimport.queue.local import LocalQueue
 from jobimport.queue.names import BATCH, FETCH
 from jobimport.queue.tasks import Tasks
@@ -187,7 +188,8 @@ async def harness(
             async def is_pending(job_id: str) -> bool:
                 return await arq_job_pending(pool, job_id)
 
-            tasks = Tasks(settings, pipeline, producer)
+            slots = RedisHostSlots(pool, settings.queue_name, settings.max_per_host, lease_ttl_s=30)
+            tasks = Tasks(settings, pipeline, producer, slots)
             worker = SupervisedWorker(settings, tasks, None)
             worker.start()
             stack.push_async_callback(worker.close)

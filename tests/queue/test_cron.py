@@ -146,8 +146,8 @@ async def test_the_tick_starts_due_feeds_once_and_never_a_feed_in_flight(
 
 
 class ListThenHook:
-    """The real store, except that once its feed list has been read, `hook` runs before the
-    caller gets the list: what happens between a tick's read and its starts, made certain."""
+    """The real store, except that once a page of due feeds has been read, `hook` runs before
+    the caller gets it: what happens between a tick's read and its starts, made certain."""
 
     def __init__(self, inner: Store) -> None:
         self._inner = inner
@@ -156,8 +156,8 @@ class ListThenHook:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    async def list_feeds(self) -> list[FeedState]:
-        listed = await self._inner.list_feeds()
+    async def list_due_feeds(self, now: datetime, **page: Any) -> list[FeedState]:
+        listed = await self._inner.list_due_feeds(now, **page)
         hook, self.hook = self.hook, None
         if hook is not None:
             await hook()

@@ -22,6 +22,17 @@ class RetryLater(Exception):
         self.reason = reason
 
 
+class DeferTask(Exception):
+    """Raised by a task that cannot start yet (its feed's host has no free slot): run it again
+    after `defer_s` as the same try. Not a failure and not a try; the job stays queued, so the
+    reconciler sees it waiting, not lost."""
+
+    def __init__(self, defer_s: float, reason: str) -> None:
+        super().__init__(f"deferred {defer_s:.1f}s: {reason}")
+        self.defer_s = defer_s
+        self.reason = reason
+
+
 @dataclass(frozen=True, slots=True)
 class TaskContext:
     """The delivery of one task: its deterministic job id and which try this is (1-based)."""

@@ -2,7 +2,8 @@
 
 It runs the same task code with the same rules as the arq worker: MAX_CONCURRENCY tasks at once,
 deterministic job ids (a job already queued or running is not queued twice), RetryLater with
-exponential backoff up to MAX_TRIES, JOB_TIMEOUT_S per task (a timeout is final, as in arq).
+exponential backoff up to MAX_TRIES, DeferTask (run again later as the same try), JOB_TIMEOUT_S
+per task (a timeout is final, as in arq).
 It does not promise what Redis gives: queued tasks are lost when the process exits (the runs stay
 in the store, and the reconciler re-enqueues them at the next start), and it serves one process.
 """
@@ -18,7 +19,7 @@ from typing import Any
 
 import structlog
 
-from jobimport.queue.base import RetryLater, TaskContext
+from jobimport.queue.base import DeferTask, RetryLater, TaskContext
 from jobimport.queue.failures import FAILED_WINDOW_S, MAX_FAILED_KEPT
 from jobimport.queue.names import KINDS, Kind, kind_of_task
 from jobimport.queue.snapshot import KindCounts, QueueSnapshot
@@ -202,6 +203,9 @@ class LocalQueue:
         handler = self._handlers[job.task]
         try:
             await asyncio.wait_for(handler(ctx, *job.args), self._job_timeout_s)
+        except DeferTask as later:
+            self._schedule(job, later.defer_s)  # the same try, still known: waiting, not lost
+            return
         except RetryLater as retry:
             if job.job_try < self._max_tries:
                 log.info("task retry", job_id=job.job_id, job_try=job.job_try, reason=retry.reason)

@@ -14,11 +14,12 @@ from typing import Any
 
 import structlog
 from arq import ArqRedis, Retry, cron
+from arq.constants import retry_key_prefix
 from arq.worker import Function, Worker, func
 from redis.exceptions import RedisError
 
 from jobimport.queue.arq_producer import create_arq_pool, deserialize, serialize
-from jobimport.queue.base import RetryLater, TaskContext
+from jobimport.queue.base import DeferTask, RetryLater, TaskContext
 from jobimport.queue.failures import track_failures
 from jobimport.queue.names import BATCH, FETCH, health_check_key, tick_job_name
 from jobimport.queue.tasks import Tasks
@@ -44,6 +45,12 @@ def build_worker(settings: Settings, tasks: Tasks, tick: Tick | None, pool: Any)
             await tasks.fetch(_task_context(ctx, settings.max_tries), run_id)
         except RetryLater as retry:
             raise Retry(defer=retry.defer_s) from retry
+        except DeferTask as later:
+            # arq counts a try per delivery (its retry key): give this one back, so waiting
+            # for a host slot never uses up MAX_TRIES.
+            with contextlib.suppress(RedisError, OSError):  # at worst this wait costs a try
+                await ctx["redis"].decr(retry_key_prefix + ctx["job_id"])
+            raise Retry(defer=later.defer_s) from later
 
     async def batch(ctx: dict[str, Any], run_id: str, n: int) -> None:
         try:

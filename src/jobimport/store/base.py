@@ -47,10 +47,13 @@ from jobimport.models import (
     StagedEntry,
 )
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 """Bumped with every change to the stored shape; each backend migrates forward at open()."""
 
 T = TypeVar("T")
+
+DueCursor = tuple[datetime | None, str]
+"""Where a page of `Store.list_due_feeds` ended: the (next_run_at, url) of its last feed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +203,15 @@ class Store(Protocol):
     async def list_feeds(self) -> list[FeedState]:
         """The registered feeds (CONFIG and API, paused or not), oldest first (created_at, then
         url). ADHOC feeds are not listed."""
+
+    async def list_due_feeds(
+        self, now: datetime, *, after: DueCursor | None = None, limit: int = 200
+    ) -> list[FeedState]:
+        """One page (at most `limit`) of the registered feeds that are not paused and are due at
+        `now` (`next_run_at` unset, or at or before `now`), in (next_run_at, url) order with the
+        never-run ones (unset) first, strictly after `after` (the cursor of the previous page's
+        last feed). Keyset paging on an index, so a tick never holds every feed: a feed whose
+        next_run_at moves while the pages are read is neither read twice nor holds up the rest."""
 
     async def update_feed(self, feed_id: str, changes: dict[str, Any]) -> FeedState | None:
         """Change some of a feed's settings (keys of FEED_SETTINGS only, else ValueError) and

@@ -19,6 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from jobimport.errors import StoreError
 from jobimport.models import FEED_RUN_STATE, FeedOrigin, FeedState, feed_id
 from jobimport.store import codec
+from jobimport.store.base import DueCursor
 from jobimport.store.mongo.docs import Doc, to_ms
 from jobimport.store.mongo.expiry import Expiry, retire_links
 from jobimport.store.mongo.queries import IndexSpec
@@ -34,6 +35,8 @@ FEED_INDEXES = [
         "feed_id_unique",
         {"unique": True, "partialFilterExpression": {"feed_id": {"$exists": True}}},
     ),
+    # list_due_feeds: keyset pages of due feeds by (next_run_at, url).
+    IndexSpec("feeds", [("next_run_at", 1), ("_id", 1)], "feeds_due"),
 ]
 
 _CONFIG, _API = FeedOrigin.CONFIG.value, FeedOrigin.API.value
@@ -111,6 +114,30 @@ async def registered(feeds: Collection) -> list[FeedState]:
     """Store.list_feeds: CONFIG and API feeds, oldest first (a feed without created_at, from
     before schema v3, sorts first, as a null does on SQLite)."""
     docs = await feeds.find(_REGISTERED).sort([("created_at", 1), ("_id", 1)]).to_list(None)
+    return [feed_from_doc(doc) for doc in docs]
+
+
+async def due(
+    feeds: Collection, now: datetime, after: DueCursor | None, limit: int
+) -> list[FeedState]:
+    """Store.list_due_feeds: first the never-run feeds (no next_run_at) by url, then the due ones
+    by (next_run_at, url); both are ranges of the index feeds_due."""
+    wanted = {**_REGISTERED, "paused": {"$ne": True}}
+    order = [("next_run_at", 1), ("_id", 1)]
+    docs: list[Doc] = []
+    if after is None or after[0] is None:
+        never = {**wanted, "next_run_at": None, "_id": {"$gt": after[1] if after else ""}}
+        docs = await feeds.find(never).sort(order).limit(limit).to_list(None)
+        keyset: Doc = {}
+    else:
+        at = _dt(after[0])
+        keyset = {
+            "$or": [{"next_run_at": {"$gt": at}}, {"next_run_at": at, "_id": {"$gt": after[1]}}]
+        }
+    if len(docs) < limit:
+        # $lte on a date never matches a missing or null next_run_at (those came first).
+        ready = {**wanted, "next_run_at": {"$lte": _dt(now)}, **keyset}
+        docs += await feeds.find(ready).sort(order).limit(limit - len(docs)).to_list(None)
     return [feed_from_doc(doc) for doc in docs]
 
 

@@ -33,6 +33,7 @@ from jobimport.models import (
 from jobimport.store import codec
 from jobimport.store.base import (
     ApplyOutcome,
+    DueCursor,
     HourTotals,
     JobQuery,
     JobRecord,
@@ -152,6 +153,12 @@ class MongoStore:
     @translate_errors
     async def list_feeds(self) -> list[FeedState]:
         return await feeds.registered(self._feeds)
+
+    @translate_errors
+    async def list_due_feeds(
+        self, now: datetime, *, after: DueCursor | None = None, limit: int = 200
+    ) -> list[FeedState]:
+        return await feeds.due(self._feeds, now, after, limit)
 
     @translate_errors
     async def update_feed(self, feed_id: str, changes: dict[str, Any]) -> FeedState | None:

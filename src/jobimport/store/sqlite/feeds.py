@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jobimport.models import FEED_RUN_STATE, FeedOrigin, FeedState, feed_id
+from jobimport.store.base import DueCursor
 from jobimport.store.sqlite import queries as q
 from jobimport.store.sqlite.expiry import retire_links
 
@@ -101,6 +102,33 @@ def registered(conn: Conn) -> list[FeedState]:
     rows = conn.execute(
         "SELECT * FROM feeds WHERE origin IN (?, ?) ORDER BY created_at, url", (_CONFIG, _API)
     )
+    return [feed_from_row(row) for row in rows]
+
+
+# INDEXED BY: without ANALYZE statistics the planner prefers feeds_origin_created, which reads
+# every registered feed and sorts them.
+_DUE = "SELECT * FROM feeds INDEXED BY feeds_due WHERE origin IN (?, ?) AND paused = 0 AND "
+
+
+def due(conn: Conn, now: datetime, after: DueCursor | None, limit: int) -> list[FeedState]:
+    """Store.list_due_feeds: first the never-run feeds (next_run_at NULL) by url, then the due
+    ones by (next_run_at, url); both are ranges of the index feeds_due (next_run_at, url)."""
+    rows: list[sqlite3.Row] = []
+    start: tuple[str, str]
+    if after is None or after[0] is None:
+        rows = conn.execute(
+            _DUE + "next_run_at IS NULL AND url > ? ORDER BY next_run_at, url LIMIT ?",
+            (_CONFIG, _API, after[1] if after else "", limit),
+        ).fetchall()
+        start = ("", "")  # every stored time sorts after the empty string
+    else:
+        start = (q.ts(after[0]) or "", after[1])
+    if len(rows) < limit:
+        rows += conn.execute(
+            _DUE + "next_run_at <= ? AND (next_run_at, url) > (?, ?)"
+            " ORDER BY next_run_at, url LIMIT ?",
+            (_CONFIG, _API, q.ts(now), *start, limit - len(rows)),
+        ).fetchall()
     return [feed_from_row(row) for row in rows]
 
 

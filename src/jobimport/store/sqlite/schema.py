@@ -258,7 +258,10 @@ _V8: tuple[Step, ...] = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+# v9: list_due_feeds, the tick's keyset pages of due feeds by (next_run_at, url).
+_V9: tuple[Step, ...] = ("CREATE INDEX feeds_due ON feeds (next_run_at, url)",)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
 
 if len(MIGRATIONS) != SCHEMA_VERSION:  # pragma: no cover - caught by any test run
     raise RuntimeError("schema.MIGRATIONS does not match base.SCHEMA_VERSION")

@@ -31,6 +31,7 @@ from jobimport.models import (
 )
 from jobimport.store.base import (
     ApplyOutcome,
+    DueCursor,
     HourTotals,
     JobQuery,
     JobRecord,
@@ -203,6 +204,11 @@ class SqliteStore:
 
     async def list_feeds(self) -> list[FeedState]:
         return await self._read(feeds.registered)
+
+    async def list_due_feeds(
+        self, now: datetime, *, after: DueCursor | None = None, limit: int = 200
+    ) -> list[FeedState]:
+        return await self._read(lambda conn: feeds.due(conn, now, after, limit))
 
     async def update_feed(self, feed_id: str, changes: dict[str, Any]) -> FeedState | None:
         check_feed_changes(changes)
