@@ -13,13 +13,16 @@ mirror=${DEBIAN_MIRROR:-$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p; s/^deb  *\(http[^ 
 mirror=${mirror:-http://deb.debian.org/debian}
 key=$(printf '%s\n' "$suite" minbase "$include" | sha256sum | cut -c1-12)
 name=localhost/jobimport-base:$suite-$key
+cache=${JOBIMPORT_BASE_CACHE:-/var/cache/jobimport-base}
+tarball=$cache/$suite-$key.tar
+mkdir -p "$cache"
+# One maker at a time (.ci/run starts one early, in the background; the tests wait for it).
+exec 9>"$cache/.lock"
+flock 9
 if podman image exists "$name"; then
     echo "$name"
     exit 0
 fi
-cache=${JOBIMPORT_BASE_CACHE:-/var/cache/jobimport-base}
-tarball=$cache/$suite-$key.tar
-mkdir -p "$cache"
 if [ ! -s "$tarball" ]; then
     rootfs=$(mktemp -d "$cache/rootfs.XXXXXX")
     trap 'rm -rf "$rootfs"' EXIT
