@@ -11,15 +11,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Dependencies come from the lock files (every package pinned with its hashes, `make lock`), then
-# jobimport itself, editable and without dependencies.
+# jobimport itself, editable and without dependencies, built by the locked setuptools (no build
+# isolation: nothing unpinned is fetched, and no throwaway build environment is made).
 $(VENV)/.installed: $(BIN)/python pyproject.toml requirements/runtime.txt
 	$(BIN)/pip install $(PIP_FLAGS) --require-hashes -r requirements/runtime.txt
-	$(BIN)/pip install $(PIP_FLAGS) --no-deps -e .
+	$(BIN)/pip install $(PIP_FLAGS) --no-deps --no-build-isolation -e .
 	touch $@
 
 $(VENV)/.installed-dev: $(BIN)/python pyproject.toml requirements/dev.txt
 	$(BIN)/pip install $(PIP_FLAGS) --require-hashes -r requirements/dev.txt
-	$(BIN)/pip install $(PIP_FLAGS) --no-deps -e .
+	$(BIN)/pip install $(PIP_FLAGS) --no-deps --no-build-isolation -e .
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

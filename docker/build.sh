@@ -2,9 +2,10 @@
 # The image's build steps, kept in one script so a test can run them without a container engine.
 #   docker/build.sh deps LOCK VENV     a fresh virtualenv with every dependency of the lock file,
 #                                      hashes required (requirements/runtime.txt)
-#   docker/build.sh project SRC VENV   jobimport itself into it (no dependencies: the lock has them),
-#                                      a smoke test, then pip and setuptools removed: the image runs
-#                                      the virtualenv, it never installs into it
+#   docker/build.sh project SRC VENV   jobimport itself into it (no dependencies: the lock has them,
+#                                      setuptools included: no build isolation), a smoke test, then
+#                                      pip and setuptools removed: the image runs the virtualenv,
+#                                      it never installs into it
 # The Dockerfile runs both in its build stage and copies the virtualenv alone into the runtime stage.
 set -eu
 
@@ -22,7 +23,7 @@ project)
     src=${2:?source dir}
     venv=${3:?venv dir}
     # shellcheck disable=SC2086
-    "$venv/bin/python" -m pip install $pip_flags --no-deps "$src"
+    "$venv/bin/python" -m pip install $pip_flags --no-deps --no-build-isolation "$src"
     "$venv/bin/python" -m pip check
     # Smoke test inside the build: the entry point starts and the templates are packaged.
     "$venv/bin/jobimport" --version

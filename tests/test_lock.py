@@ -79,6 +79,12 @@ def test_every_locked_dependency_has_hashes_and_the_direct_pins_match(lock: Modu
         **runtime_pins,
         **dev_pins,
     }
+    # The build backend is locked too (the project installs without build isolation).
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    for locked in (runtime, dev):
+        assert {n: locked[n][0] for n in pins(config["build-system"]["requires"])} == pins(
+            config["build-system"]["requires"]
+        )
     # The runtime lock is the dev lock's runtime part: one resolution, not two that drift.
     assert {name: dev[name][0] for name in runtime} == {n: v for n, (v, _) in runtime.items()}
 
@@ -87,5 +93,5 @@ def test_every_install_uses_the_locks_with_hashes() -> None:
     makefile = (ROOT / "Makefile").read_text()
     assert "--require-hashes -r requirements/runtime.txt" in makefile
     assert "--require-hashes -r requirements/dev.txt" in makefile
-    assert makefile.count("--no-deps -e .") == 2
+    assert makefile.count("--no-deps --no-build-isolation -e .") == 2
     assert "--require-hashes" in (ROOT / "docker" / "build.sh").read_text()
