@@ -41,7 +41,13 @@ def test_build_script_makes_a_runtime_venv_from_the_lock(tmp_path: Path) -> None
     bin_dir.mkdir()
     (bin_dir / "python3").symlink_to(sys.executable)
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
-    env = {k: v for k, v in env.items() if not k.startswith("JOBIMPORT_")}
+    # Nothing of this checkout on sys.path (tests in a worktree run with PYTHONPATH=src): pip
+    # would take it for an installed jobimport.
+    env = {
+        k: v
+        for k, v in env.items()
+        if not k.startswith("JOBIMPORT_") and k not in ("PYTHONPATH", "PYTHONHOME")
+    }
 
     lock = ROOT / "requirements" / "runtime.txt"
     deps = run("sh", "docker/build.sh", "deps", lock, venv, env=env)
