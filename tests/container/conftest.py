@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REGISTRY_BASE = "docker.io/library/python:3.11-slim"
 REGISTRY = ("registry-1.docker.io", 443)
 TAG = "localhost/jobimport:test"
+LABEL = "org.jobimport.test-build=1"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
@@ -75,17 +76,21 @@ def container_image() -> Image:
     if reason:
         pytest.skip(reason)
     base, why = choose_base()
-    started = time.monotonic()
+    started, started_at = time.monotonic(), int(time.time())
     # --format docker keeps the HEALTHCHECK (OCI images have none); the host's CA bundle lets
     # pip inside the build reach the package registry where the base image has none of its own.
     mount = ["-v", f"{CA_BUNDLE}:{CA_BUNDLE}:ro"] if CA_BUNDLE.is_file() else []
     built = run(
         "podman", "build", "--format", "docker", "--pull=never", "--build-arg",
-        f"BASE_IMAGE={base}", *mount, "-t", TAG, ".",
+        f"BASE_IMAGE={base}", "--label", LABEL, *mount, "-t", TAG, ".",
     )  # fmt: skip
     assert built.returncode == 0, (
         f"podman build failed:\n{built.stdout[-3000:]}{built.stderr[-3000:]}"
     )
+    # The images of earlier test builds that no tag or build step uses any more (layers are
+    # kept while this build reuses them, e.g. the dependencies' while the lock is unchanged).
+    run("podman", "image", "prune", "--force", "--filter", f"label={LABEL}",
+        "--filter", f"until={started_at}")  # fmt: skip
     image = Image(TAG, base, why, time.monotonic() - started)
     _built.append(image)
     return image
