@@ -3,12 +3,15 @@ through `cli.main` with settings from a monkeypatched environment."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from jobimport import cli
 
@@ -19,6 +22,19 @@ CLEAN_ENV = [k for k in os.environ if k.startswith("JOBIMPORT_")]
 def no_jobimport_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in CLEAN_ENV:
         monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def logging_restored() -> Iterator[None]:
+    """`main` points structlog and the root logger at this test's captured stderr: put them back,
+    or later tests in the process would log into a closed capture."""
+    saved_structlog = structlog.get_config()
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    yield
+    structlog.configure(**saved_structlog)
+    root.handlers[:] = saved_handlers
+    root.setLevel(saved_level)
 
 
 def fake_proc(root: Path, processes: dict[int, tuple[int, list[str]]]) -> Path:
