@@ -76,7 +76,7 @@ class Pod:
 
     async def remove(self) -> None:
         for name in self.names:
-            await podman("rm", "--force", "--time", "0", name)
+            await podman("rm", "--force", "--volumes", "--time", "0", name)
         for volume in self.volumes:
             await podman("volume", "rm", "--force", volume)
 
@@ -90,6 +90,8 @@ async def pod(container_image: Image) -> AsyncIterator[Pod]:
         await pod.remove()
     _, out, _ = await podman("ps", "--all", "--format", "{{.Names}}")
     assert pod.prefix not in out, "a test container was left behind"
+    _, out, _ = await podman("volume", "ls", "--format", "{{.Name}}")
+    assert pod.prefix not in out, "a test volume was left behind"
 
 
 def listen(port: int) -> dict[str, str]:
@@ -190,6 +192,7 @@ async def test_role_all_imports_into_a_volume_that_outlives_the_container(
 
 
 @pytest.mark.slow
+@pytest.mark.redis  # a redis-server of its own
 async def test_web_and_worker_roles_share_the_work_through_redis(
     pod: Pod, feeds: FeedServer, tmp_path: Path
 ) -> None:
