@@ -4,18 +4,23 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 
-.PHONY: run demo test test-fast lint typecheck importlint pytest install install-dev clean css screenshots
+.PHONY: run demo test test-fast lint typecheck importlint pytest install install-dev clean css screenshots lock
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install $(PIP_FLAGS) -e .
+# Dependencies come from the lock files (every package pinned with its hashes, `make lock`), then
+# jobimport itself, editable and without dependencies, built by the locked setuptools (no build
+# isolation: nothing unpinned is fetched, and no throwaway build environment is made).
+$(VENV)/.installed: $(BIN)/python pyproject.toml requirements/runtime.txt
+	$(BIN)/pip install $(PIP_FLAGS) --require-hashes -r requirements/runtime.txt
+	$(BIN)/pip install $(PIP_FLAGS) --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(BIN)/python pyproject.toml
-	$(BIN)/pip install $(PIP_FLAGS) -e '.[dev]'
+$(VENV)/.installed-dev: $(BIN)/python pyproject.toml requirements/dev.txt
+	$(BIN)/pip install $(PIP_FLAGS) --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install $(PIP_FLAGS) --no-deps --no-build-isolation -e .
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -53,6 +58,16 @@ $(VENV)/.installed-bench: $(VENV)/.installed Makefile
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.run $(if $(BENCH_QUICK),--quick,)
 
+## lock: regenerate requirements/runtime.txt and requirements/dev.txt (every dependency pinned with
+## its hashes) from pyproject.toml's lists, with uv; run after changing a dependency
+LOCK_PINS := uv==0.13.8
+$(VENV)/.installed-lock: $(BIN)/python Makefile
+	$(BIN)/pip install $(PIP_FLAGS) $(LOCK_PINS)
+	touch $@
+
+lock: $(VENV)/.installed-lock
+	$(BIN)/python scripts/lock.py --uv $(BIN)/uv
+
 ## test: lint, type-check, layer contracts, then the whole test suite
 test: lint typecheck importlint pytest
 
@@ -73,10 +88,11 @@ PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
 pytest: install-dev
 	$(PYTEST) -q
 
-## test-fast: every test but those marked redis, browser or slow (no Redis, no Chromium, no
-## jobimport processes), on two processes, hypothesis with a fifth of the examples; no linters
+## test-fast: every test but those marked redis, browser, slow or container (no Redis, no Chromium,
+## no jobimport processes, no image build), on two processes, hypothesis with a fifth of the
+## examples; no linters
 test-fast: install-dev
-	$(PYTEST) -q -n 2 -m "not redis and not browser and not slow" --hypothesis-profile=fast
+	$(PYTEST) -q -n 2 -m "not redis and not browser and not slow and not container" --hypothesis-profile=fast
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .hypothesis

@@ -1,29 +1,35 @@
 #!/bin/sh
-# The image's build steps, kept in one script so CI can run them without a Docker engine.
-#   docker/build.sh wheels SRC_DIR WHEEL_DIR  build jobimport's wheel and every dependency's wheel
-#   docker/build.sh install WHEEL_DIR VENV    install them into a fresh virtualenv, offline
-# The Dockerfile runs `wheels` in its build stage and `install` in the slim runtime stage.
+# The image's build steps, kept in one script so a test can run them without a container engine.
+#   docker/build.sh deps LOCK VENV     a fresh virtualenv with every dependency of the lock file,
+#                                      hashes required (requirements/runtime.txt)
+#   docker/build.sh project SRC VENV   jobimport itself into it (no dependencies: the lock has them,
+#                                      setuptools included: no build isolation), a smoke test, then
+#                                      pip and setuptools removed: the image runs the virtualenv,
+#                                      it never installs into it
+# The Dockerfile runs both in its build stage and copies the virtualenv alone into the runtime stage.
 set -eu
 
-step=${1:?usage: build.sh wheels SRC OUT | install WHEELS VENV}
+step=${1:?usage: build.sh deps LOCK VENV | project SRC VENV}
+pip_flags="--quiet --disable-pip-version-check --no-cache-dir"
 case "$step" in
-wheels)
-    src=${2:?source dir}
-    out=${3:?wheel dir}
-    mkdir -p "$out"
-    python3 -m pip wheel --quiet --disable-pip-version-check --wheel-dir "$out" "$src"
-    ls "$out"/jobimport-*.whl >/dev/null
-    ;;
-install)
-    wheels=${2:?wheel dir}
+deps)
+    lock=${2:?lock file}
     venv=${3:?venv dir}
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-index \
-        --find-links "$wheels" jobimport
+    # shellcheck disable=SC2086
+    "$venv/bin/python" -m pip install $pip_flags --require-hashes -r "$lock"
+    ;;
+project)
+    src=${2:?source dir}
+    venv=${3:?venv dir}
+    # shellcheck disable=SC2086
+    "$venv/bin/python" -m pip install $pip_flags --no-deps --no-build-isolation "$src"
+    "$venv/bin/python" -m pip check
     # Smoke test inside the build: the entry point starts and the templates are packaged.
     "$venv/bin/jobimport" --version
     "$venv/bin/python" -c "import importlib.resources as r; \
 assert r.files('jobimport').joinpath('samples').is_dir(), 'package data missing'"
+    "$venv/bin/python" -m pip uninstall --quiet --yes pip setuptools
     ;;
 *)
     echo "unknown step: $step" >&2

@@ -1,6 +1,6 @@
 """Fixtures shared by every test: fixture paths, settings that allow loopback feeds, the `feeds`
-server on loopback and the shared Redis; and the markers `redis` and `browser`, set here from what a
-test uses (`make test-fast` deselects them, with `slow`)."""
+server on loopback and the shared Redis; and the markers `redis`, `browser` and `container`, set
+here from what a test uses (`make test-fast` deselects them, with `slow`)."""
 
 from __future__ import annotations
 
@@ -99,6 +99,7 @@ async def private_redis(tmp_path: Path) -> AsyncIterator[RedisProcess]:
 REDIS_FIXTURES = frozenset({"redis_url", "private_redis"})
 REDIS_PARAMS = frozenset({"arq", "redis"})
 BROWSER_FIXTURES = frozenset({"browser"})
+CONTAINER_FIXTURES = frozenset({"container_image"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -110,3 +111,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.redis)
         if fixtures & BROWSER_FIXTURES:
             item.add_marker(pytest.mark.browser)
+        if fixtures & CONTAINER_FIXTURES:
+            item.add_marker(pytest.mark.container)

@@ -1,9 +1,11 @@
-"""Command line: serve, worker, demo, import, healthcheck, config. One small function per command.
+"""Command line: serve, worker, demo, import, healthcheck, backup, config; one function a command.
 
 Exit codes: 0 every run succeeded or was not modified, or a service stopped on SIGTERM/SIGINT;
 1 a run failed or ended partial, or a valid setting names something that cannot be used (a
 database that cannot be opened, a Redis that refuses or does not answer, a port in use: one line
 on stderr, no traceback); 2 usage or settings error (a setting invalid as written).
+`healthcheck` is the exception: Docker reserves 2 for health checks, so anything unhealthy, bad
+settings included, is 1.
 
 Only the commands that listen (serve, demo) import the web package (and with it aiohttp_jinja2,
 aiohttp_sse and jinja2): `import`, `worker`, `healthcheck` and `config` start without it
@@ -14,10 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
 import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import TextIO
 
 import aiohttp
@@ -30,6 +35,7 @@ from jobimport.models import ImportRun, RunStatus
 from jobimport.queue.arq_producer import worker_alive
 from jobimport.runtime import open_runtime
 from jobimport.settings import Settings, load_settings
+from jobimport.store import backup_database
 from jobimport.store.base import Store
 from jobimport.wire import ImportLog
 
@@ -100,14 +106,29 @@ def build_parser() -> argparse.ArgumentParser:
     health = commands.add_parser(
         "healthcheck",
         help="exit 0 if this role is healthy (web: /readyz; worker: its health key in Redis)",
-        description="Check the local service: GET /readyz on JOBIMPORT_PORT for the all and web "
-        "roles, arq's health-check key in Redis for a worker.",
+        description="Check the local service: GET /readyz on its port for the all and web "
+        "roles, arq's health-check key in Redis for a worker. The role and port are those of "
+        "the jobimport service this container runs (PID 1, or a child of an init), whatever its "
+        "command; else JOBIMPORT_ROLE and JOBIMPORT_PORT. Exit 0 healthy, 1 anything else: "
+        "bad settings are 1 here too, not 2 (Docker reserves 2 for health checks).",
     )
-    health.add_argument("--role", choices=ROLES, help="default: JOBIMPORT_ROLE (all)")
     health.add_argument(
-        "--port", type=int, help="port of the local service (default: JOBIMPORT_PORT)"
+        "--role", choices=ROLES, help="default: the running service's, else JOBIMPORT_ROLE"
+    )
+    health.add_argument(
+        "--port", type=int, help="default: the running service's, else JOBIMPORT_PORT"
     )
     health.set_defaults(handler=cmd_healthcheck)
+
+    bak = commands.add_parser(
+        "backup",
+        help="copy the SQLite store to PATH while the service runs (online backup)",
+        description="Copy the SQLite database to PATH with SQLite's online backup API: a "
+        "consistent copy, taken while the service keeps serving. MongoDB: use mongodump.",
+    )
+    bak.add_argument("path", type=Path, metavar="PATH", help="the backup file to write")
+    bak.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    bak.set_defaults(handler=cmd_backup)
 
     cfg = commands.add_parser(
         "config",
@@ -125,12 +146,19 @@ def _add_listen_args(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    health = argv[:1] == ["healthcheck"]
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # Docker reserves 2 for health checks: a wrong one is unhealthy
+        if health and exc.code == EXIT_USAGE:
+            return EXIT_FAILED
+        raise
     try:
         settings = load_settings()
     except SettingsError as exc:
         print(f"jobimport: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_FAILED if health else EXIT_USAGE
     configure_logging(settings)
     try:
         code: int = args.handler(args, settings, parser)
@@ -309,19 +337,62 @@ def _run_until_signal(main: Callable[[asyncio.Event], Awaitable[None]]) -> int:
 
 
 def cmd_healthcheck(
-    args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser
+    args: argparse.Namespace, settings: Settings, _: argparse.ArgumentParser
 ) -> int:
-    role = args.role or settings.role
+    running_role, running_port = running_service() or (None, None)
+    role = args.role or running_role or settings.role
     if role == "worker":
         if not settings.redis_url:
-            parser.error("a worker's healthcheck needs JOBIMPORT_REDIS_URL")
+            print("jobimport: a worker's healthcheck needs JOBIMPORT_REDIS_URL", file=sys.stderr)
+            return EXIT_FAILED
         healthy = asyncio.run(worker_alive(settings))
         print("worker alive" if healthy else "no live worker", file=sys.stderr)
     else:
-        port = settings.port if args.port is None else args.port
+        port = args.port if args.port is not None else running_port or settings.port
         healthy, detail = asyncio.run(service_ready(port))
         print(detail, file=sys.stderr)
     return EXIT_OK if healthy else EXIT_FAILED
+
+
+def running_service(proc: Path = Path("/proc")) -> tuple[str | None, int | None] | None:
+    """(role, port) of the jobimport service this container runs, read from its command line with
+    this parser: PID 1, or under an init (`--init`, tini) a child of PID 1. None in either place
+    where the command leaves it to the settings; None when no such process runs (outside a
+    container, PID 1 is the machine's init)."""
+    children = []
+    for entry in proc.iterdir():
+        with contextlib.suppress(OSError, IndexError):  # the process may end meanwhile
+            if (
+                entry.name.isdigit()
+                and (entry / "stat").read_text().rsplit(")")[-1].split()[1] == "1"
+            ):
+                children.append(int(entry.name))
+    for pid in [1, *sorted(children)]:
+        try:
+            argv = (proc / str(pid) / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        args = argv.split("\0")
+        start = next((i for i, a in enumerate(args) if Path(a).name == "jobimport"), None)
+        if start is None:
+            continue
+        try:
+            with contextlib.redirect_stderr(io.StringIO()):
+                parsed = build_parser().parse_args([a for a in args[start + 1 :] if a])
+        except SystemExit:
+            continue
+        role = "all" if parsed.command == "demo" else getattr(parsed, "role", None)
+        if parsed.command == "worker" or role == "worker":
+            return "worker", None
+        if parsed.command in ("serve", "demo"):
+            return role, parsed.port
+    return None
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings, _: argparse.ArgumentParser) -> int:
+    size = backup_database(settings.database_url, args.path, force=args.force)
+    print(f"backed up the store to {args.path} ({size} bytes)")
+    return EXIT_OK
 
 
 async def service_ready(port: int) -> tuple[bool, str]:

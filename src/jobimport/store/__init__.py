@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jobimport.errors import StoreError
 from jobimport.models import utc_now
 
 if TYPE_CHECKING:
@@ -49,3 +51,17 @@ def open_store(
         f"unsupported database URL {database_url.split('://')[0]!r}://…;"
         " use sqlite:///path, mongodb:// or mongodb+srv://"
     )
+
+
+def backup_database(database_url: str, target: Path, *, force: bool = False) -> int:
+    """`jobimport backup`: copy a SQLite store to `target` while it serves (SQLite's online
+    backup API); returns the copy's size. Raises StoreError (one line) when it cannot, and for
+    MongoDB, whose backups are `mongodump`'s."""
+    if not database_url.startswith(SQLITE_PREFIX):
+        raise StoreError(
+            "jobimport backup copies the SQLite store; for MongoDB use mongodump"
+            " (docs/operations.md, Backups)"
+        )
+    from jobimport.store.sqlite.backup import backup
+
+    return backup(sqlite_path(database_url), target, force=force)

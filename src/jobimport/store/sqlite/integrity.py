@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
+import stat
 import threading
 from pathlib import Path
 from urllib.parse import quote
@@ -22,14 +24,35 @@ def cannot_open(path: str, error: StoreError) -> StoreError:
     detail = str(error).removeprefix("sqlite: ")
     if isinstance(error, StoreDamaged):
         hint = " (the file is damaged or not a SQLite database: restore it from a backup)"
-    elif "unable to open" in detail or "readonly" in detail:
+    elif any(s in detail for s in ("unable to open", "readonly", "Permission denied")):
         hint = (
             " (the file and its directory must be writable: SQLite keeps its -wal and -shm"
-            " files beside it)"
+            f" files beside it{_not_writable(path)})"
         )
     else:
         hint = ""
     return type(error)(f"cannot open the SQLite database {path}: {detail}{hint}")
+
+
+def _not_writable(path: str) -> str:
+    """Who this process is and whose the first unwritable place on the way is (a container's
+    bind mount owned by root, say): '; this process runs as uid 10001 and /data (uid 0, gid 0,
+    mode 0755) is not writable to it'. Empty when nothing on the way is unwritable."""
+    place = Path(path).absolute()
+    for candidate in (place, *place.parents):
+        try:
+            st = candidate.stat()
+        except OSError:
+            continue  # not there yet: its directory decides
+        if os.access(candidate, os.W_OK):
+            if candidate == place:
+                continue  # the file is writable: its directory must be too
+            return ""
+        return (
+            f"; this process runs as uid {os.geteuid()} and {candidate} (uid {st.st_uid}, gid"
+            f" {st.st_gid}, mode {stat.S_IMODE(st.st_mode):04o}) is not writable to it"
+        )
+    return ""
 
 
 def quick_check(conn: sqlite3.Connection) -> str | None:
