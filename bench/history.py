@@ -20,7 +20,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.service import Load
+from bench.service import Load, timed_get
 
 FEEDS = 10_000
 CHUNK = 50_000
@@ -90,16 +90,6 @@ async def page_load(base: str, requests: int) -> Load:
     began = time.perf_counter()
     async with aiohttp.ClientSession(timeout=timeout) as session:
         for _ in range(requests):
-            started = time.perf_counter()
-            try:
-                async with session.get(f"{base}/") as response:
-                    await response.read()
-                    ok = response.status == 200
-            except (aiohttp.ClientError, TimeoutError):
-                ok = False
-            if ok:
-                load.latencies_ms.append((time.perf_counter() - started) * 1000)
-            else:
-                load.errors += 1
+            await timed_get(session, f"{base}/", load)
     load.seconds = time.perf_counter() - began
     return load

@@ -152,6 +152,21 @@ class Load:
         )
 
 
+async def timed_get(session: aiohttp.ClientSession, url: str, load: Load) -> None:
+    """One GET of `url`, read whole: its latency into `load` when it answers 200, else an error."""
+    started = time.perf_counter()
+    try:
+        async with session.get(url) as response:
+            await response.read()
+            ok = response.status == 200
+    except (aiohttp.ClientError, TimeoutError):
+        ok = False
+    if ok:
+        load.latencies_ms.append((time.perf_counter() - started) * 1000)
+    else:
+        load.errors += 1
+
+
 async def api_load(
     base: str,
     clients: int,
@@ -174,17 +189,7 @@ async def api_load(
             if until is not None and until.is_set():
                 return
             sent += 1
-            started = time.perf_counter()
-            try:
-                async with session.get(url) as response:
-                    await response.read()
-                    ok = response.status == 200
-            except (aiohttp.ClientError, TimeoutError):
-                ok = False
-            if ok:
-                load.latencies_ms.append((time.perf_counter() - started) * 1000)
-            else:
-                load.errors += 1
+            await timed_get(session, url, load)
 
     began = time.perf_counter()
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
